@@ -1,0 +1,1 @@
+"""Subcommands of the `mssr` CLI, one module each (see mssr.cli)."""

@@ -1,0 +1,190 @@
+"""The run configuration: one typed object, loaded from YAML plus `key=value` overrides,
+saved beside every run's results. See `mssr config` for every field with its help."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from mssr.configuration import apply_overrides, from_mapping, help_field, require, to_mapping
+from mssr.errors import ConfigError
+from mssr.replay.config import ReplayConfig
+
+SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss")
+FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
+
+
+@dataclass
+class TaskConfig:
+    """One task of the sequence: where its data lives and how it is scored."""
+
+    name: str = help_field(help="task name (unique in the sequence)")
+    train: str = help_field(help="JSONL/JSON file, a datasets.save_to_disk directory, "
+                            "or 'hf:NAME[:CONFIG]' for a Hugging Face dataset (online only)")
+    eval: str | None = help_field(None, "evaluation data; None carves eval_fraction of train")
+    format: str = help_field("auto", "one of: " + ", ".join(FORMATS))
+    scorer: str = help_field("auto", "one of: " + ", ".join(SCORERS))
+    eval_fraction: float = help_field(0.1, "share of train carved out for eval when eval is None")
+    max_train_examples: int | None = help_field(None, "use at most this many training examples")
+    max_eval_examples: int | None = help_field(None, "score at most this many eval examples")
+    split: str = help_field("train", "split to read from a DatasetDict or hub dataset")
+
+    def validate(self) -> None:
+        require(bool(self.name), "name", "must not be empty")
+        require(self.format in FORMATS, "format", f"choose one of: {', '.join(FORMATS)}")
+        require(self.scorer in SCORERS, "scorer", f"choose one of: {', '.join(SCORERS)}")
+        require(0.0 < self.eval_fraction < 1.0, "eval_fraction", "must be in (0, 1)")
+        for name in ("max_train_examples", "max_eval_examples"):
+            value = getattr(self, name)
+            require(value is None or value >= 1, name, "must be >= 1 or null")
+
+
+@dataclass
+class SuiteConfig:
+    """A built-in task suite, generated deterministically into the run directory."""
+
+    name: str = help_field("default", "built-in suite (see `mssr suites`)")
+    order: str = help_field("default", "task order of the suite (see `mssr suites`)")
+    num_tasks: int | None = help_field(None, "use the first N tasks of the order")
+    train_examples: int | None = help_field(None, "training examples per task (suite default)")
+    eval_examples: int | None = help_field(None, "evaluation examples per task (suite default)")
+
+    def validate(self) -> None:
+        require(self.num_tasks is None or self.num_tasks >= 1, "num_tasks", "must be >= 1")
+
+
+@dataclass
+class ModelConfig:
+    """The base model: a local directory or hub name, optionally re-initialised from its config."""
+
+    path: str = help_field("bundled", "model directory or hub name; 'bundled' is the small "
+                           "base model shipped in assets/")
+    from_scratch: dict[str, Any] | None = help_field(
+        None, "build a randomly initialised model from path's config with these overrides "
+        "(e.g. {hidden_size: 32, num_hidden_layers: 2}) instead of loading weights")
+    dtype: Literal["auto", "float32", "bfloat16", "float16"] = help_field(
+        "auto", "auto: bfloat16 on GPU, float32 on CPU")
+    max_length: int = help_field(128, "tokens per example; longer ones are truncated (counted)")
+
+    def validate(self) -> None:
+        require(self.max_length >= 8, "max_length", "must be >= 8")
+
+
+@dataclass
+class LoraConfig:
+    """LoRA through peft; `enabled: false` trains every weight."""
+
+    enabled: bool = help_field(True, "train a LoRA adapter (false: full fine-tuning)")
+    rank: int = help_field(8, "LoRA rank r")
+    alpha: float = help_field(16.0, "LoRA alpha (scaling = alpha / rank)")
+    dropout: float = help_field(0.0, "LoRA dropout")
+    target_modules: list[str] | str | None = help_field(
+        None, "modules to adapt; None: peft's default for the architecture, "
+        "'all-linear' for every linear layer")
+
+    def validate(self) -> None:
+        require(self.rank >= 1, "rank", "must be >= 1")
+        require(self.alpha > 0, "alpha", "must be > 0")
+        require(0.0 <= self.dropout < 1.0, "dropout", "must be in [0, 1)")
+
+
+@dataclass
+class TrainConfig:
+    """The optimisation of each task."""
+
+    steps_per_task: int = help_field(100, "optimizer steps on each task")
+    batch_size: int = help_field(16, "examples per optimizer step (global, replay included)")
+    grad_accum: int = help_field(1, "micro-batches per optimizer step")
+    lr: float = help_field(1e-3, "peak learning rate")
+    weight_decay: float = help_field(0.0, "AdamW weight decay")
+    warmup_steps: int = help_field(0, "linear warm-up steps at each task's start")
+    lr_schedule: Literal["constant", "linear", "cosine"] = help_field(
+        "constant", "learning-rate schedule within a task")
+    reset_optimizer: bool = help_field(True, "new optimizer and LR schedule at every task")
+    max_grad_norm: float | None = help_field(1.0, "gradient clipping (None: off)")
+    checkpoint_every: int = help_field(50, "steps between mid-task checkpoints (0: task ends only)")
+    max_nonfinite_steps: int = help_field(5, "non-finite losses in a row that stop the run")
+
+    def validate(self) -> None:
+        for name in ("steps_per_task", "batch_size", "grad_accum"):
+            require(getattr(self, name) >= 1, name, "must be >= 1")
+        require(self.batch_size % self.grad_accum == 0, "grad_accum",
+                "must divide batch_size")
+        require(self.lr > 0, "lr", "must be > 0")
+        require(self.checkpoint_every >= 0, "checkpoint_every", "must be >= 0")
+        require(self.max_nonfinite_steps >= 1, "max_nonfinite_steps", "must be >= 1")
+
+
+@dataclass
+class EvalConfig:
+    """Evaluation before task 1 and after every task."""
+
+    tasks: Literal["all", "seen"] = help_field(
+        "all", "score every task after each one ('all', needed for FWT) or only those seen")
+    batch_size: int = help_field(32, "evaluation batch size")
+    max_new_tokens: int = help_field(16, "greedy generation length for generated answers")
+
+    def validate(self) -> None:
+        require(self.batch_size >= 1, "batch_size", "must be >= 1")
+        require(self.max_new_tokens >= 1, "max_new_tokens", "must be >= 1")
+
+
+@dataclass
+class RunConfig:
+    """Everything a continual fine-tuning run needs."""
+
+    seed: int = help_field(0, "seed of data order, replay decisions and initialisation")
+    output: str = help_field("runs/{strategy}-seed{seed}", "run directory ({strategy}, {seed})")
+    tasks: list[TaskConfig] = help_field([], "the task sequence (or use suite)")
+    suite: SuiteConfig | None = help_field(None, "a built-in suite instead of explicit tasks")
+    skip_bad_lines: bool = help_field(False, "skip malformed data lines (counted) instead of failing")
+    model: ModelConfig = field(default_factory=ModelConfig)
+    lora: LoraConfig = field(default_factory=LoraConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    joint: bool = help_field(False, "train all tasks at once (the multi-task upper bound)")
+
+    def validate(self) -> None:
+        require(bool(self.tasks) != (self.suite is not None), "tasks",
+                "give either a non-empty task list or a suite, not both")
+        names = [task.name for task in self.tasks]
+        require(len(names) == len(set(names)), "tasks", f"task names repeat: {names}")
+
+    @property
+    def strategy_name(self) -> str:
+        """The name results are filed under: the replay strategy, or 'joint'."""
+        return "joint" if self.joint else self.replay.strategy
+
+
+def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
+    """Load a YAML config (or the defaults when `path` is None) and apply overrides."""
+    data: dict[str, Any] = {}
+    source = None
+    if path is not None:
+        source = str(path)
+        try:
+            text = Path(path).read_text(encoding="utf-8")
+        except OSError as error:
+            raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as error:
+            raise ConfigError("config", f"invalid YAML: {error}", source) from None
+        if not isinstance(data, dict):
+            raise ConfigError("config", "the file must hold a mapping of sections", source)
+    apply_overrides(data, overrides or [])
+    return from_mapping(RunConfig, data, source=source)
+
+
+def config_to_dict(config: RunConfig) -> dict[str, Any]:
+    """The config as plain data, for results.json and the saved config.yaml."""
+    return to_mapping(config)
+
+
+def dump_config(config: RunConfig) -> str:
+    """The config as YAML text that `load_config` reads back to an equal object."""
+    return yaml.safe_dump(config_to_dict(config), sort_keys=False)

@@ -1,0 +1,133 @@
+"""The replay configuration: one typed object that names a strategy and every constant of
+../shared/MSSR.md (section numbers below refer to it). Defaults are the documented ones."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+from mssr.configuration import help_field, require
+
+STRATEGY_NAMES = ("none", "uniform", "fixed", "loss", "accuracy", "mssr", "mssr-sampler",
+                  "mssr-scheduler")
+
+
+@dataclass
+class ClockConfig:
+    """Section 1: the interference clock U(t)."""
+
+    mode: Literal["steps", "loss", "update"] = help_field(
+        "steps", "u(s): 'steps' (u=1), 'loss' (task loss / its running mean), "
+        "'update' (update norm / its running mean)")
+    running_mean_decay: float = help_field(
+        0.99, "EMA decay of the running mean that normalises u(s) in 'loss' and 'update' modes")
+
+    def validate(self) -> None:
+        require(0.0 <= self.running_mean_decay < 1.0, "running_mean_decay", "must be in [0, 1)")
+
+
+@dataclass
+class MemoryConfig:
+    """Section 2: per-example memory strength and retention."""
+
+    kappa: float = help_field(1.0, "loss weight in the decay rate (1 + kappa * loss) / strength")
+    alpha: float = help_field(1.0, "strength gain of a review")
+    beta: float = help_field(1.0, "loss sensitivity of the gain and of the initial strength")
+    gamma: float = help_field(0.5, "exponent on (1 - retention) in the gain: the spacing effect")
+    alpha0: float = help_field(0.05, "strength gain every review gets")
+    initial_strength: float = help_field(50.0, "S0: strength of a new example at zero loss")
+    min_strength: float = help_field(1.0, "S_min: lower clip of strength (clock units)")
+    max_strength: float = help_field(1e6, "S_max: upper clip of strength (clock units)")
+
+    def validate(self) -> None:
+        for name in ("kappa", "alpha", "beta", "gamma", "alpha0"):
+            require(getattr(self, name) >= 0, name, "must be >= 0")
+        require(self.initial_strength > 0, "initial_strength", "must be > 0")
+        require(0 < self.min_strength <= self.max_strength, "min_strength",
+                "must be > 0 and <= max_strength")
+
+
+@dataclass
+class SamplerConfig:
+    """Section 2: replay weights from forgetting risk."""
+
+    temperature: float = help_field(0.1, "T: softmax temperature over forgetting risk 1 - R")
+    epsilon: float = help_field(0.05, "eps: share of the uniform distribution mixed in")
+
+    def validate(self) -> None:
+        require(self.temperature > 0, "temperature", "must be > 0")
+        require(0.0 <= self.epsilon <= 1.0, "epsilon", "must be in [0, 1]")
+
+
+@dataclass
+class ScheduleConfig:
+    """Section 3: MSSR's expanding replay intervals and decaying replay ratio."""
+
+    initial_interval: int = help_field(10, "I0: steps from a task's start to its first event")
+    growth: float = help_field(1.5, "rho: interval growth factor")
+    max_interval: int = help_field(500, "I_max: cap on the interval between events")
+    initial_ratio: float = help_field(0.5, "r0: replay share of the batch at the task's start")
+    min_ratio: float = help_field(0.1, "r_min: floor of the replay share")
+    ratio_decay_steps: float = help_field(200.0, "tau_r: time constant of the share's decay")
+    window: int = help_field(4, "batches that an event's replay examples are spread over")
+
+    def validate(self) -> None:
+        require(self.initial_interval >= 1, "initial_interval", "must be >= 1")
+        require(self.growth >= 1.0, "growth", "must be >= 1")
+        require(self.max_interval >= 1, "max_interval", "must be >= 1")
+        require(0.0 <= self.min_ratio <= self.initial_ratio <= 1.0, "initial_ratio",
+                "need 0 <= min_ratio <= initial_ratio <= 1")
+        require(self.ratio_decay_steps > 0, "ratio_decay_steps", "must be > 0")
+        require(self.window >= 1, "window", "must be >= 1")
+
+
+@dataclass
+class BaselineConfig:
+    """Section 4: the baselines' own knobs (budget matching may overwrite ratio/interval)."""
+
+    ratio: float = help_field(0.25, "replay share of the batch for uniform, fixed, loss, accuracy")
+    interval: int = help_field(25, "fixed: steps between replay events")
+    loss_ema: float = help_field(0.9, "loss: EMA decay of the training loss")
+    loss_delta: float = help_field(0.1, "loss: event when the EMA rises this much above its min")
+    loss_zscore: float = help_field(3.0, "loss: or when a step's loss is this many std above")
+    cooldown: int = help_field(20, "loss, accuracy: minimum steps between events")
+    probe_every: int = help_field(25, "accuracy: steps between probes")
+    probe_size: int = help_field(32, "accuracy: buffered examples scored per probe")
+    accuracy_delta: float = help_field(0.05, "accuracy: event when probe accuracy falls this much")
+
+    def validate(self) -> None:
+        require(0.0 <= self.ratio <= 1.0, "ratio", "must be in [0, 1]")
+        for name in ("interval", "cooldown", "probe_every", "probe_size"):
+            require(getattr(self, name) >= 1, name, "must be >= 1")
+        require(0.0 <= self.loss_ema < 1.0, "loss_ema", "must be in [0, 1)")
+
+
+@dataclass
+class BufferConfig:
+    """The replay buffer: which finished-task examples are kept."""
+
+    per_task: int = help_field(64, "examples kept from each finished task")
+
+    def validate(self) -> None:
+        require(self.per_task >= 1, "per_task", "must be >= 1")
+
+
+@dataclass
+class ReplayConfig:
+    """Which replay strategy to run and all its constants."""
+
+    strategy: str = help_field("mssr", "one of: " + ", ".join(STRATEGY_NAMES))
+    budget_per_task: int | None = help_field(
+        None, "hard cap on replayed examples per task (None: no cap)")
+    clock: ClockConfig = help_field(default_factory=ClockConfig)
+    memory: MemoryConfig = help_field(default_factory=MemoryConfig)
+    sampler: SamplerConfig = help_field(default_factory=SamplerConfig)
+    schedule: ScheduleConfig = help_field(default_factory=ScheduleConfig)
+    baseline: BaselineConfig = help_field(default_factory=BaselineConfig)
+    buffer: BufferConfig = help_field(default_factory=BufferConfig)
+
+    def validate(self) -> None:
+        require(self.strategy in STRATEGY_NAMES, "strategy",
+                f"unknown strategy {self.strategy!r}; valid: {', '.join(STRATEGY_NAMES)}")
+        require(self.budget_per_task is None or self.budget_per_task >= 0, "budget_per_task",
+                "must be >= 0 or null")
