@@ -140,7 +140,7 @@ class RunConfig:
     output: str = help_field("runs/{strategy}-seed{seed}", "run directory ({strategy}, {seed})")
     tasks: list[TaskConfig] = help_field([], "the task sequence (or use suite)")
     suite: SuiteConfig | None = help_field(None, "a built-in suite instead of explicit tasks")
-    skip_bad_lines: bool = help_field(False, "skip malformed data lines (counted) instead of failing")
+    skip_bad_lines: bool = help_field(False, "skip malformed data lines (counted), not fail")
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     train: TrainConfig = field(default_factory=TrainConfig)

@@ -24,7 +24,8 @@ def help_field(default: Any = dataclasses.MISSING, help: str = "", **kwargs: Any
     """A dataclass field that carries its help text (shown by `mssr config`)."""
     if isinstance(default, (list, dict)):
         value = default
-        return dataclasses.field(default_factory=lambda: type(value)(value), metadata={"help": help})
+        return dataclasses.field(default_factory=lambda: type(value)(value),
+                                 metadata={"help": help})
     return dataclasses.field(default=default, metadata={"help": help}, **kwargs)
 
 
