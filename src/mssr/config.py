@@ -147,12 +147,19 @@ class RunConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     joint: bool = help_field(False, "train all tasks at once (the multi-task upper bound)")
+    replay_budget: int | str | None = help_field(
+        None, "replayed examples per task: a number, or 'match:STRATEGY' to spend what that "
+        "strategy's schedule spends (e.g. match:mssr); sets the baselines' ratio or interval")
 
     def validate(self) -> None:
         require(bool(self.tasks) != (self.suite is not None), "tasks",
                 "give either a non-empty task list or a suite, not both")
         names = [task.name for task in self.tasks]
         require(len(names) == len(set(names)), "tasks", f"task names repeat: {names}")
+        budget = self.replay_budget
+        require(budget is None or (isinstance(budget, int) and budget >= 0) or
+                (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
+                f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
 
     @property
     def strategy_name(self) -> str:

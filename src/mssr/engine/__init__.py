@@ -1,1 +1,1 @@
-"""engine"""
+"""The continual fine-tuning engine: model loading, the training recipe, checkpoints."""

@@ -1,0 +1,54 @@
+"""`mssr run CONFIG`: one continual fine-tuning run (or its resumption)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "run", help="run a continual fine-tuning config",
+        description="Train the config's tasks one after another with a replay strategy; "
+        "writes results.json, report.md and plots to the run directory.")
+    parser.add_argument("config", help="YAML config (see configs/ and `mssr config`)")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="config overrides, e.g. train.lr=1e-4 replay.schedule.window=2")
+    parser.add_argument("--strategy", help="replay strategy, or 'joint' for multi-task training")
+    parser.add_argument("--seed", type=int, help="seed (default: the config's)")
+    parser.add_argument("--output", help="run directory (default: the config's output)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue the run in the output directory from its last checkpoint")
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace a run already in the output directory")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(handler=run)
+
+
+def strategy_overrides(strategy: str | None) -> list[str]:
+    """`--strategy joint` is multi-task training; any other name is a replay strategy."""
+    if strategy is None:
+        return []
+    if strategy == "joint":
+        return ["joint=true"]
+    return [f"replay.strategy={strategy}", "joint=false"]
+
+
+def run(args: argparse.Namespace) -> int:
+    from mssr.config import load_config
+    from mssr.engine.launch import execute
+
+    overrides = list(args.overrides) + strategy_overrides(args.strategy)
+    if args.seed is not None:
+        overrides.append(f"seed={args.seed}")
+    if args.output is not None:
+        overrides.append(f"output={args.output}")
+    config = load_config(args.config, overrides)
+    run_dir, results = execute(config, resume=args.resume, overwrite=args.overwrite,
+                               show_progress=not args.no_progress)
+    metrics = results["metrics"]
+    summary = ", ".join(f"{k.upper()} {v:+.3f}" if k != "ap" else f"AP {v:.3f}"
+                        for k, v in metrics.items() if v is not None)
+    print(f"{results['strategy']} seed {results['seed']}: {summary}; "
+          f"replayed {results['compute']['replayed_examples']} examples")
+    print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'}")
+    return 0

@@ -1,0 +1,160 @@
+"""Atomic, verified checkpoints: each is a directory written under a temporary name, fsynced,
+checksummed in a manifest and renamed into place; `latest` names the newest complete one. A
+torn or altered checkpoint fails verification and is never loaded."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mssr.errors import CheckpointError
+
+MANIFEST = "manifest.json"
+LATEST = "latest"
+
+
+class CheckpointManager:
+    """Writes, verifies, finds and prunes the checkpoints of one run directory."""
+
+    def __init__(self, run_dir: Path, keep: int = 2):
+        self.root = Path(run_dir) / "checkpoints"
+        self.keep = keep
+
+    def save(self, name: str, write: Callable[[Path], None], min_free_bytes: int = 0) -> Path:
+        """Call `write(tmp_dir)` to fill a new checkpoint, then publish it atomically."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        free = shutil.disk_usage(self.root).free
+        if free < min_free_bytes:
+            raise CheckpointError(
+                f"only {free / 2**20:.1f} MiB free under {self.root}, a checkpoint needs about "
+                f"{min_free_bytes / 2**20:.1f} MiB: free some space, then rerun with --resume "
+                "(the last checkpoint is intact)")
+        final = self.root / name
+        tmp = self.root / f".tmp-{name}"
+        shutil.rmtree(tmp, ignore_errors=True)
+        tmp.mkdir()
+        write(tmp)
+        manifest = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*"))
+                    if p.is_file()}
+        _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+        for path in tmp.rglob("*"):
+            if path.is_file():
+                _fsync(path)
+        shutil.rmtree(final, ignore_errors=True)
+        os.replace(tmp, final)
+        _fsync_dir(self.root)
+        atomic_write_bytes(self.root / LATEST, name.encode())
+        self._prune(keep_name=name)
+        return final
+
+    def latest(self) -> Path | None:
+        """The newest checkpoint that verifies, or None when there is none."""
+        if not self.root.is_dir():
+            return None
+        names = []
+        pointer = self.root / LATEST
+        if pointer.is_file():
+            names.append(pointer.read_text().strip())
+        names += sorted((p.name for p in self.root.iterdir()
+                         if p.is_dir() and not p.name.startswith(".")), reverse=True)
+        for name in dict.fromkeys(names):
+            if verify(self.root / name):
+                return self.root / name
+        return None
+
+    def _prune(self, keep_name: str) -> None:
+        complete = sorted(p for p in self.root.iterdir()
+                          if p.is_dir() and not p.name.startswith("."))
+        for old in complete[:-self.keep]:
+            if old.name != keep_name:
+                shutil.rmtree(old, ignore_errors=True)
+
+
+def verify(checkpoint: Path) -> bool:
+    """True when every file listed in the manifest is present with its checksum."""
+    try:
+        manifest = json.loads((checkpoint / MANIFEST).read_text())
+        return all(_sha256(checkpoint / rel) == digest for rel, digest in manifest.items())
+    except (OSError, ValueError):
+        return False
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write `data` to `path` through a synced temporary file and a rename."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    _write_synced(tmp, data)
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+
+
+def save_tree(directory: Path, name: str, tree: dict[str, Any]) -> None:
+    """A nested state dict as `name.json` plus its numpy arrays in `name.npz`."""
+    arrays: dict[str, np.ndarray] = {}
+
+    def strip(node: Any, key: str) -> Any:
+        if isinstance(node, np.ndarray):
+            arrays[key] = node
+            return {"__array__": key}
+        if isinstance(node, dict):
+            return {k: strip(v, f"{key}/{k}") for k, v in node.items()}
+        if isinstance(node, (list, tuple)):
+            return [strip(v, f"{key}/{i}") for i, v in enumerate(node)]
+        if isinstance(node, np.generic):
+            return node.item()
+        return node
+
+    skeleton = strip(tree, "")
+    (directory / f"{name}.json").write_text(json.dumps(skeleton))
+    with open(directory / f"{name}.npz", "wb") as handle:
+        np.savez(handle, **arrays)
+
+
+def load_tree(directory: Path, name: str) -> dict[str, Any]:
+    """The inverse of `save_tree`."""
+    skeleton = json.loads((directory / f"{name}.json").read_text())
+    with np.load(directory / f"{name}.npz") as arrays:
+        def fill(node: Any) -> Any:
+            if isinstance(node, dict):
+                if set(node) == {"__array__"}:
+                    return arrays[node["__array__"]]
+                return {k: fill(v) for k, v in node.items()}
+            if isinstance(node, list):
+                return [fill(v) for v in node]
+            return node
+
+        return fill(skeleton)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_synced(path: Path, data: bytes) -> None:
+    with open(path, "wb") as handle:
+        handle.write(data)
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def _fsync(path: Path) -> None:
+    with open(path, "rb") as handle:
+        os.fsync(handle.fileno())
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,60 @@
+"""Start or resume one run: the run directory's guard rails, the recipe, the output files."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+from mssr.config import RunConfig, dump_config, load_config
+from mssr.engine.checkpoint import atomic_write_bytes
+from mssr.errors import ConfigError
+
+CONFIG_FILE = "config.yaml"
+
+
+def run_dir_for(config: RunConfig) -> Path:
+    """The run directory named by `config.output` ({strategy} and {seed} filled in)."""
+    return Path(config.output.format(strategy=config.strategy_name, seed=config.seed))
+
+
+def prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, overwrite: bool) -> None:
+    """Refuse to mix two runs in one directory; save the config beside the results."""
+    saved = run_dir / CONFIG_FILE
+    if saved.exists() and not overwrite:
+        if not resume:
+            raise ConfigError("output", f"{run_dir} already holds a run: pass --resume to "
+                              "continue it or --overwrite to replace it")
+        if load_config(saved) != config:
+            raise ConfigError("output", f"{run_dir} holds a run with a different config "
+                              f"({saved}); resume it with that config or use another --output")
+    elif run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
+        raise ConfigError("output", f"{run_dir} is not empty and holds no mssr run: choose "
+                          "another --output or pass --overwrite")
+    if overwrite and run_dir.exists():
+        shutil.rmtree(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(saved, dump_config(config).encode())
+
+
+def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False,
+            overwrite: bool = False, show_progress: bool = True) -> tuple[Path, dict[str, Any]]:
+    """Run (or resume) `config`; write results.json, report.md and plots; return both."""
+    from accelerate import Accelerator
+
+    from mssr.engine.recipe import ContinualRun
+    from mssr.report import write_report, write_results
+
+    run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
+    accelerator = Accelerator()
+    if accelerator.is_main_process:
+        prepare_run_dir(run_dir, config, resume, overwrite)
+    accelerator.wait_for_everyone()
+    run = ContinualRun(config, run_dir, accelerator, show_progress=show_progress)
+    run.setup(resume=resume)
+    results = run.run()
+    if accelerator.is_main_process:
+        write_results(run_dir, results)
+        write_report(run_dir, results)
+    accelerator.wait_for_everyone()
+    return run_dir, results

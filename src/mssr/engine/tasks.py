@@ -1,0 +1,60 @@
+"""The task sequence of a run: loaded, checked, tokenized once, with stable example ids."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mssr.config import RunConfig, TaskConfig
+from mssr.data.formatting import Encoded, encode_example
+from mssr.data.loaders import TaskData, check_task_size, load_task
+
+ID_STRIDE = 1_000_000_000  # example id = task index * ID_STRIDE + row: stable across resumes
+
+
+@dataclass
+class PreparedTask:
+    """A task's data plus its tokenized training examples."""
+
+    index: int
+    data: TaskData
+    encoded: list[Encoded]
+
+    @property
+    def name(self) -> str:
+        return self.data.name
+
+    @property
+    def ids(self) -> np.ndarray:
+        return self.index * ID_STRIDE + np.arange(len(self.encoded), dtype=np.int64)
+
+
+def task_configs(config: RunConfig, data_dir: Path) -> list[TaskConfig]:
+    """The explicit task list, or the built-in suite written under `data_dir`."""
+    if config.suite is None:
+        return config.tasks
+    from mssr.data.suites import materialize
+
+    return materialize(config.suite, data_dir, seed=config.seed)
+
+
+def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[PreparedTask]:
+    """Load, validate and tokenize every task before any training starts."""
+    prepared = []
+    for index, task in enumerate(task_configs(config, data_dir)):
+        data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines)
+        check_task_size(data, config.train.batch_size, "train.batch_size")
+        if config.replay.strategy != "none":
+            check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")
+        encoded = [encode_example(example, tokenizer, config.model.max_length)
+                   for example in data.train]
+        prepared.append(PreparedTask(index=index, data=data, encoded=encoded))
+    return prepared
+
+
+def lookup(tasks: list[PreparedTask], ids: np.ndarray) -> list[Encoded]:
+    """The tokenized examples behind a batch of ids."""
+    return [tasks[int(i) // ID_STRIDE].encoded[int(i) % ID_STRIDE] for i in ids]
