@@ -127,7 +127,7 @@ class ContinualRun:
             while progress.phase < len(self.phases):
                 name, ids, steps = self.phases[progress.phase]
                 if progress.phase_step == 0:
-                    self._start_phase(ids)
+                    self.start_phase(ids)
                 bar = tqdm(total=steps, initial=progress.phase_step, disable=not self.show_progress,
                            desc=f"task {progress.phase + 1}/{len(self.phases)} {name}",
                            dynamic_ncols=True, leave=False)
@@ -146,7 +146,7 @@ class ContinualRun:
                 self._checkpoint("task")
         return self.results()
 
-    def _start_phase(self, ids: np.ndarray) -> None:
+    def start_phase(self, ids: np.ndarray) -> None:
         progress = self.progress
         if progress.phase > 0 and self.config.train.reset_optimizer:
             self._new_optimizer()

@@ -1,0 +1,46 @@
+"""Run the `mssr` CLI and SIGKILL the process itself at a chosen point (a real SIGKILL: no
+cleanup runs). MSSR_KILL names the point: step:N (before global step N), eval:N (during the
+N-th evaluation, counting from 0 = the base model's), checkpoint:N (during the N-th checkpoint
+write, after its weights are on disk and before it is published)."""
+
+import os
+import signal
+import sys
+
+from mssr.cli import main
+from mssr.engine import checkpoint, recipe
+
+point, count = os.environ["MSSR_KILL"].split(":")
+count = int(count)
+calls = {"eval": 0, "checkpoint": 0}
+
+
+def die() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def wrap(owner, name, should_die):
+    original = getattr(owner, name)
+
+    def wrapper(*args, **kwargs):
+        if should_die(*args):
+            die()
+        return original(*args, **kwargs)
+
+    setattr(owner, name, wrapper)
+
+
+def nth(kind):
+    def check(*_):
+        calls[kind] += 1
+        return calls[kind] - 1 == count
+    return check
+
+
+if point == "step":
+    wrap(recipe.ContinualRun, "train_step", lambda self, *_: self.progress.global_step == count)
+elif point == "eval":
+    wrap(recipe.ContinualRun, "evaluate", nth("eval"))
+elif point == "checkpoint":
+    wrap(checkpoint, "save_tree", nth("checkpoint"))
+sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,64 @@
+"""A run killed with SIGKILL (in a step, in evaluation, in a checkpoint write) and resumed with
+--resume ends exactly like an unbroken run: same accuracy matrix, same replay decisions."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mssr.config import dump_config
+
+pytestmark = pytest.mark.slow
+HERE = Path(__file__).parent
+
+
+def run_cli(args: list[str], kill: str | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE)}
+    command = [sys.executable, "-m", "mssr", *args]
+    if kill is not None:
+        env["MSSR_KILL"] = kill
+        command = [sys.executable, str(HERE / "fault_injection.py"), *args]
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+
+
+
+
+def comparable(run_dir: Path) -> dict:
+    results = json.loads((run_dir / "results.json").read_text())
+    return {key: results[key] for key in ("acc_matrix", "base_scores", "replay_timeline",
+                                          "task_boundaries", "memory_snapshots")} | {
+        "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
+
+
+@pytest.mark.parametrize("kill", ["step:8", "eval:2", "checkpoint:3"])
+def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill):
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(dump_config(make_config("replay.strategy=mssr")))
+    reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
+                         "--no-progress"])
+    assert reference.returncode == 0, reference.stderr
+
+    killed = run_cli(["run", str(config_path), "--output", str(tmp_path / "broken"),
+                      "--no-progress"], kill=kill)
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert not (tmp_path / "broken" / "results.json").exists()
+    resumed = run_cli(["run", str(config_path), "--output", str(tmp_path / "broken"),
+                       "--resume", "--no-progress"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert comparable(tmp_path / "broken") == comparable(tmp_path / "reference")
+
+
+def test_existing_run_is_not_overwritten_without_a_flag(make_config, tmp_path):
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(dump_config(make_config("replay.strategy=none")))
+    output = ["--output", str(tmp_path / "run"), "--no-progress"]
+    assert run_cli(["run", str(config_path), *output]).returncode == 0
+    again = run_cli(["run", str(config_path), *output])
+    assert again.returncode == 2 and "--resume" in again.stderr and "--overwrite" in again.stderr
+    assert run_cli(["run", str(config_path), *output, "--overwrite"]).returncode == 0
