@@ -3,6 +3,7 @@ agree on how a prompt and its response are joined and masked."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,7 +52,8 @@ def prompt_ids(tokenizer: Any, prompt_text: str) -> list[int]:
 def encode(tokenizer: Any, prompt_text: str, response_text: str, max_length: int,
            add_eos: bool = True) -> Encoded:
     """Ids and labels of prompt + response (+ EOS). Over-long examples lose prompt tokens from
-    the left first (the response is what is learned), then response tokens from the right."""
+    the left first (the response is what is learned; BOS stays first), then response tokens
+    from the right."""
     prompt = prompt_ids(tokenizer, prompt_text)
     response = tokenizer(response_text, add_special_tokens=False)["input_ids"]
     if add_eos and tokenizer.eos_token_id is not None:
@@ -59,8 +61,7 @@ def encode(tokenizer: Any, prompt_text: str, response_text: str, max_length: int
     truncated = len(prompt) + len(response) > max_length
     if truncated:
         response = response[:max_length - 1]
-        keep = max_length - len(response)
-        prompt = prompt[len(prompt) - keep:]
+        prompt = _keep_last(prompt, max_length - len(response), tokenizer.bos_token_id)
     return Encoded(input_ids=prompt + response,
                    labels=[IGNORE_INDEX] * len(prompt) + list(response),
                    truncated=truncated)
@@ -88,6 +89,21 @@ def collate(batch: list[Encoded], pad_token_id: int) -> dict[str, Any]:
     return {"input_ids": input_ids, "attention_mask": attention_mask, "labels": labels}
 
 
+def plain_chat_prompt(history: Sequence[dict]) -> str:
+    """Chat turns as "Role: content" lines ending in an open "Assistant:" turn: the rendering
+    used when a tokenizer has no chat template, and the plain `Example.prompt` of chat data."""
+    lines = [f"{turn['role'].capitalize()}: {turn['content']}" for turn in history]
+    return "\n".join(lines) + "\nAssistant:"
+
+
+def _keep_last(prompt: list[int], keep: int, bos: int | None) -> list[int]:
+    """The last `keep` prompt tokens, with a leading BOS kept in front: models are trained
+    with it at position 0."""
+    if keep > 1 and bos is not None and prompt and prompt[0] == bos:
+        return [bos, *prompt[len(prompt) - keep + 1:]]
+    return prompt[len(prompt) - keep:]
+
+
 def _with_delimiter(prompt: str, response: str) -> str:
     if not prompt or prompt[-1].isspace() or (response and response[0].isspace()):
         return response
@@ -100,5 +116,4 @@ def _render_chat(messages: tuple[dict, ...], tokenizer: Any) -> tuple[str, str]:
         prompt = tokenizer.apply_chat_template(history, tokenize=False,
                                                add_generation_prompt=True)
         return prompt, last["content"]
-    lines = [f"{turn['role'].capitalize()}: {turn['content']}" for turn in history]
-    return "\n".join(lines) + "\nAssistant:", TARGET_DELIMITER + last["content"]
+    return plain_chat_prompt(history), TARGET_DELIMITER + last["content"]

@@ -1,0 +1,105 @@
+"""A task's validated examples: read its sources, check every record, split train/eval
+deterministically and settle its format and scorer. Reads only, never writes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mssr.config import TaskConfig
+from mssr.data.schema import Example
+from mssr.data.scorer_choice import resolve_scorer
+from mssr.data.sources import open_source
+from mssr.data.splits import split_examples, task_rng
+from mssr.data.validation import detect_format, matching_formats, to_example
+from mssr.errors import DataError
+
+
+@dataclass(frozen=True)
+class TaskData:
+    """A task ready for training and evaluation; `format` and `scorer` are resolved (never
+    'auto'), `skipped_lines` counts bad lines skipped, `truncated` is filled by the engine."""
+
+    name: str
+    train: list[Example]
+    eval: list[Example]
+    format: str
+    scorer: str
+    skipped_lines: int
+    truncated: int = 0
+
+
+@dataclass(frozen=True)
+class SourceExamples:
+    """The valid examples of one source, their record format and how many lines were skipped."""
+
+    source: str
+    examples: list[Example]
+    format: str
+    skipped_lines: int
+
+
+def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False) -> TaskData:
+    """Load and validate `task`; with `skip_bad_lines`, malformed lines are counted, not fatal."""
+    train = load_examples(task.train, task.format, task.split, skip_bad_lines)
+    evaluation = None
+    if task.eval is not None:
+        evaluation = load_examples(task.eval, task.format, task.split, skip_bad_lines)
+        if evaluation.format != train.format:
+            raise DataError(evaluation.source, f"{evaluation.format} records, but the train "
+                            f"data {train.source} holds {train.format} records")
+    train_examples, eval_examples = split_examples(
+        train.examples, evaluation.examples if evaluation else None, task.eval_fraction,
+        task_rng(seed, task.name), train.source)
+    train_examples = train_examples[:task.max_train_examples]
+    eval_examples = eval_examples[:task.max_eval_examples]
+    scorer = resolve_scorer(task.scorer, train.format, train_examples + eval_examples, task.name)
+    skipped = train.skipped_lines + (evaluation.skipped_lines if evaluation else 0)
+    return TaskData(name=task.name, train=train_examples, eval=eval_examples,
+                    format=train.format, scorer=scorer, skipped_lines=skipped)
+
+
+def load_examples(source: str, record_format: str = "auto", split: str = "train",
+                  skip_bad_lines: bool = False) -> SourceExamples:
+    """Every valid record of `source` as an Example. `record_format` 'auto' takes the format of
+    the first valid record; a later record of another format is an error on its line."""
+    opened = open_source(source, split)
+    examples: list[Example] = []
+    resolved = None if record_format == "auto" else record_format
+    records = skipped = 0
+    for line, record in opened.records:
+        records += 1
+        try:
+            if isinstance(record, DataError):
+                raise record
+            line_format = _record_format(record, resolved, opened.name, line)
+            examples.append(to_example(record, line_format, opened.name, line))
+            resolved = line_format
+        except DataError:
+            if not skip_bad_lines:
+                raise
+            skipped += 1
+    if records == 0:
+        raise DataError(opened.name, "empty: no records")
+    if resolved is None or not examples:
+        raise DataError(opened.name, f"no valid records ({skipped} bad lines skipped)")
+    return SourceExamples(opened.name, examples, resolved, skipped)
+
+
+def check_task_size(data: TaskData, minimum: int, what: str) -> None:
+    """DataError unless `data` has at least `minimum` training examples (`what` names the
+    setting that needs them, e.g. 'train.batch_size')."""
+    if len(data.train) < minimum:
+        raise DataError(f"task '{data.name}'", f"{len(data.train)} training examples, fewer "
+                        f"than {what} = {minimum}; add data or lower {what}", field="train")
+
+
+def _record_format(record: object, resolved: str | None, source: str, line: int) -> str:
+    """The format to validate `record` as: the file's once known, else the one its keys match."""
+    if resolved is None:
+        return detect_format(record, source, line)
+    if isinstance(record, dict):
+        formats = matching_formats(record)
+        if formats and resolved not in formats:
+            raise DataError(source, f"a {formats[0]} record in a file of {resolved} records "
+                            "(one format per file)", line)
+    return resolved

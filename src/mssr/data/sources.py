@@ -1,0 +1,172 @@
+"""Raw records of a task source: a .jsonl or .json file, a `datasets.save_to_disk` directory,
+or `hf:NAME[:CONFIG]` on the Hugging Face hub. Reads only, never writes.
+
+Problems with the whole source (missing, empty of bytes, not JSON at all) raise a DataError at
+once. A single .jsonl line that cannot be decoded is yielded as a DataError in place of its
+record, so the caller decides whether to raise it or to skip it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from mssr.errors import DataError
+
+HUB_PREFIX = "hf:"
+_JSON_SPACE = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(frozen=True)
+class RecordSource:
+    """`records` yields (1-based line or row, record or DataError); `name` is how errors and
+    `Example.source` refer to the source."""
+
+    name: str
+    records: Iterator[tuple[int, Any]]
+
+
+def open_source(source: str, split: str) -> RecordSource:
+    """The records of `source`; `split` selects from a DatasetDict or a hub dataset."""
+    if source.startswith(HUB_PREFIX):
+        return RecordSource(source, _rows(_hub_dataset(source, split)))
+    path = Path(source)
+    if path.is_dir():
+        name, dataset = _saved_dataset(path, split)
+        return RecordSource(name, _rows(dataset))
+    if not path.is_file():
+        raise DataError(source, "file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".jsonl":
+        return RecordSource(source, _jsonl_records(path))
+    if suffix == ".json":
+        return RecordSource(source, _json_records(path))
+    raise DataError(source, f"unsupported file type {suffix!r}: use .jsonl, .json, a "
+                    f"datasets.save_to_disk directory or {HUB_PREFIX}NAME[:CONFIG]")
+
+
+def _jsonl_records(path: Path) -> Iterator[tuple[int, Any]]:
+    """One JSON value per non-blank line, read line by line."""
+    with path.open("rb") as handle:
+        for line, raw in enumerate(handle, start=1):
+            if not raw.strip():
+                continue
+            try:
+                text = raw.decode("utf-8-sig" if line == 1 else "utf-8")
+            except UnicodeDecodeError as error:
+                yield line, DataError(str(path), f"not valid UTF-8 (byte {error.start} of the "
+                                      "line)", line)
+                continue
+            try:
+                yield line, json.loads(text)
+            except (ValueError, RecursionError) as error:
+                yield line, DataError(str(path), f"malformed JSON: {_reason(error)}", line)
+
+
+def _json_records(path: Path) -> Iterator[tuple[int, Any]]:
+    """The records of a .json file: a list of objects, or an object with that list under
+    "data"; each is paired with the line its value starts on."""
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        raise DataError(str(path), "not valid UTF-8", data.count(b"\n", 0, error.start) + 1) \
+            from None
+    if not text.strip():
+        return iter(())
+    try:
+        document = json.loads(text)
+    except (ValueError, RecursionError) as error:
+        raise DataError(str(path), f"malformed JSON: {_reason(error)}",
+                        getattr(error, "lineno", None)) from None
+    start = _skip_space(text, 0)
+    if isinstance(document, dict):
+        if not isinstance(document.get("data"), list):
+            raise DataError(str(path), "a JSON object must hold its records as a list under "
+                            "\"data\"", field="data")
+        document, start = document["data"], _member_start(text, start, "data")
+    elif not isinstance(document, list):
+        raise DataError(str(path), "expected a list of records or an object with a list under "
+                        f"\"data\", got {type(document).__name__}")
+    return zip(_element_lines(text, start), document, strict=True)
+
+
+def _reason(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"{error.msg} at column {error.colno}"
+    return str(error)
+
+
+def _skip_space(text: str, position: int) -> int:
+    return _JSON_SPACE.match(text, position).end()
+
+
+def _member_start(text: str, position: int, wanted: str) -> int:
+    """Where the value of key `wanted` starts in the (valid) JSON object at `position`; the
+    last one when the key repeats, as json.loads keeps."""
+    decoder = json.JSONDecoder()
+    found = -1
+    position = _skip_space(text, position + 1)
+    while text[position] != "}":
+        key, position = decoder.raw_decode(text, position)
+        position = _skip_space(text, _skip_space(text, position) + 1)  # past the ':'
+        if key == wanted:
+            found = position
+        position = _skip_space(text, decoder.raw_decode(text, position)[1])
+        if text[position] == ",":
+            position = _skip_space(text, position + 1)
+    return found
+
+
+def _element_lines(text: str, position: int) -> Iterator[int]:
+    """The 1-based line on which each element of the (valid) JSON array at `position` starts."""
+    decoder = json.JSONDecoder()
+    line, counted_to = 1, 0
+    position = _skip_space(text, position + 1)
+    while text[position] != "]":
+        line += text.count("\n", counted_to, position)
+        counted_to = position
+        yield line
+        position = _skip_space(text, decoder.raw_decode(text, position)[1])
+        if text[position] == ",":
+            position = _skip_space(text, position + 1)
+
+
+def _saved_dataset(path: Path, split: str) -> tuple[str, Any]:
+    """A Dataset, or the `split` of a DatasetDict, saved with `save_to_disk`."""
+    import datasets
+
+    try:
+        loaded = datasets.load_from_disk(str(path))
+    except (OSError, ValueError, KeyError) as error:
+        raise DataError(str(path), f"not a readable datasets.save_to_disk directory: {error}") \
+            from None
+    if isinstance(loaded, datasets.DatasetDict):
+        if split not in loaded:
+            raise DataError(str(path), f"no split {split!r}; splits: {', '.join(loaded)}",
+                            field="split")
+        return f"{path}[{split}]", loaded[split]
+    return str(path), loaded
+
+
+def _hub_dataset(spec: str, split: str) -> Any:
+    """`split` of hub dataset `hf:NAME[:CONFIG]` through datasets.load_dataset (online only)."""
+    import datasets
+
+    name, _, config = spec[len(HUB_PREFIX):].partition(":")
+    if not name:
+        raise DataError(spec, f"expected {HUB_PREFIX}NAME[:CONFIG]")
+    try:
+        return datasets.load_dataset(name, config or None, split=split)
+    except Exception as error:  # the hub client raises many types; each means "not available"
+        raise DataError(spec, f"cannot load from the Hugging Face hub ({type(error).__name__}: "
+                        f"{error}). Hub datasets need a network connection; offline, save the "
+                        "dataset with datasets.save_to_disk and give its directory") from None
+
+
+def _rows(dataset: Any) -> Iterator[tuple[int, Any]]:
+    return enumerate(dataset, start=1)
