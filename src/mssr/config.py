@@ -177,6 +177,8 @@ def load_config(path: str | Path | None, overrides: list[str] | None = None) -> 
             text = Path(path).read_text(encoding="utf-8")
         except OSError as error:
             raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
+        except UnicodeDecodeError as error:
+            raise ConfigError("config", f"not UTF-8 text (byte {error.start})", source) from None
         try:
             data = yaml.safe_load(text) or {}
         except yaml.YAMLError as error:

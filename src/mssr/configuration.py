@@ -37,7 +37,7 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str = "",
         raise ConfigError(prefix or cls.__name__, f"expected a mapping, got {data!r}", source)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    unknown = sorted(set(data) - set(fields))
+    unknown = sorted(map(str, set(data) - set(fields)))
     if unknown:
         raise ConfigError(_join(prefix, unknown[0]),
                           f"unknown key; valid keys are: {', '.join(sorted(fields))}", source)

@@ -1,0 +1,118 @@
+"""The run config: every bad value is rejected before any model loads, naming the field."""
+
+from __future__ import annotations
+
+import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mssr.config import RunConfig, dump_config, load_config
+from mssr.configuration import describe, from_mapping
+from mssr.errors import ConfigError
+
+SUITE = ["suite.name=default"]
+
+
+@pytest.mark.parametrize("override, field, hint", [
+    ("train.bogus=1", "train.bogus", "valid keys are: batch_size"),
+    ("train.lr=fast", "train.lr", "expected float"),
+    ("train.steps_per_task=1.5", "train.steps_per_task", "expected int"),
+    ("replay.baseline.ratio=-0.2", "replay.baseline.ratio", "[0, 1]"),
+    ("lora.rank=0", "lora.rank", ">= 1"),
+    ("replay.strategy=magic", "replay.strategy", "valid: none, uniform, fixed"),
+    ("model.dtype=float8", "model.dtype", "choose one of: auto, float32"),
+    ("replay.clock.mode=wall", "replay.clock.mode", "steps, loss, update"),
+    ("train.grad_accum=3", "train.grad_accum", "divide batch_size"),
+    ("replay_budget=lots", "replay_budget", "match:STRATEGY"),
+])
+def test_bad_values_name_the_field_and_what_is_allowed(override, field, hint):
+    with pytest.raises(ConfigError) as error:
+        load_config(None, [*SUITE, override])
+    assert error.value.field == field
+    assert hint in str(error.value)
+
+
+def test_empty_task_list_is_rejected():
+    with pytest.raises(ConfigError, match="non-empty task list"):
+        load_config(None, ["tasks=[]"])
+
+
+def test_bad_task_entry_names_its_index():
+    with pytest.raises(ConfigError) as error:
+        load_config(None, ['tasks=[{name: a, train: a.jsonl}, {name: b, train: b.jsonl, '
+                           'scorer: bleu}]'])
+    assert error.value.field == "tasks[1].scorer"
+
+
+def test_yaml_file_errors_name_the_file(tmp_path):
+    path = tmp_path / "bad.yaml"
+    path.write_text("train: [unclosed\n")
+    with pytest.raises(ConfigError, match="bad.yaml"):
+        load_config(path)
+    path.write_text("suite: {name: default}\ntrain: {lr: -1}\n")
+    with pytest.raises(ConfigError, match=r"bad.yaml: config field 'train.lr'"):
+        load_config(path)
+
+
+def test_non_utf8_config_is_a_config_error(tmp_path):
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("seed: 0 # caf\xe9\n".encode("latin-1"))
+    with pytest.raises(ConfigError, match="not UTF-8"):
+        load_config(path)
+
+
+def test_dump_and_load_round_trip(tmp_path):
+    config = load_config(None, [*SUITE, "train.lr=0.002", "replay.strategy=fixed",
+                                "model.from_scratch={hidden_size: 16}"])
+    path = tmp_path / "c.yaml"
+    path.write_text(dump_config(config))
+    assert load_config(path) == config
+
+
+def test_every_field_documents_itself():
+    fields = list(describe(RunConfig))
+    assert len(fields) > 50
+    undocumented = [name for name, _, _, help_text in fields if not help_text]
+    assert not undocumented
+
+
+def test_shipped_configs_load():
+    from mssr.paths import CONFIGS_DIR
+
+    for path in CONFIGS_DIR.glob("*.yaml"):
+        load_config(path)
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=True) | st.text(max_size=8),
+    lambda children: st.lists(children, max_size=3)
+    | st.dictionaries(st.text(max_size=12) | st.integers(), children, max_size=4),
+    max_leaves=12)
+section_keys = st.sampled_from(["seed", "tasks", "suite", "model", "lora", "train", "eval",
+                                "replay", "joint", "replay_budget", "output", "bogus"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.dictionaries(section_keys, json_values, max_size=5))
+def test_fuzzed_configs_raise_only_config_errors(data):
+    try:
+        from_mapping(RunConfig, data)
+    except ConfigError:
+        pass
+
+
+@settings(max_examples=200, deadline=None)
+@given(text=st.text(max_size=60))
+def test_fuzzed_yaml_text_raises_only_config_errors(text, tmp_path_factory):
+    path = tmp_path_factory.mktemp("fuzz") / "c.yaml"
+    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    try:
+        load_config(path)
+    except ConfigError:
+        pass
+
+
+def test_yaml_dump_is_plain_data():
+    config = load_config(None, SUITE)
+    assert isinstance(yaml.safe_load(dump_config(config)), dict)
