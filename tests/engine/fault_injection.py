@@ -1,7 +1,8 @@
 """Run the `mssr` CLI and SIGKILL the process itself at a chosen point (a real SIGKILL: no
 cleanup runs). MSSR_KILL names the point: step:N (before global step N), eval:N (during the
 N-th evaluation, counting from 0 = the base model's), checkpoint:N (during the N-th checkpoint
-write, after its weights are on disk and before it is published)."""
+write, after its weights are on disk and before it is published). sigint:N sends SIGINT (as
+Ctrl-C does) before global step N instead."""
 
 import os
 import signal
@@ -37,7 +38,16 @@ def nth(kind):
     return check
 
 
-if point == "step":
+if point == "sigint":
+    original_step = recipe.ContinualRun.train_step
+
+    def interrupted_step(self, *args, **kwargs):
+        if self.progress.global_step == count:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original_step(self, *args, **kwargs)
+
+    recipe.ContinualRun.train_step = interrupted_step
+elif point == "step":
     wrap(recipe.ContinualRun, "train_step", lambda self, *_: self.progress.global_step == count)
 elif point == "eval":
     wrap(recipe.ContinualRun, "evaluate", nth("eval"))

@@ -54,6 +54,24 @@ def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill
     assert comparable(tmp_path / "broken") == comparable(tmp_path / "reference")
 
 
+def test_sigint_checkpoints_then_stops_and_resume_finishes_the_same(make_config, tmp_path):
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(dump_config(make_config("replay.strategy=uniform",
+                                                   "train.checkpoint_every=0")))
+    reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
+                         "--no-progress"])
+    assert reference.returncode == 0, reference.stderr
+    stopped = run_cli(["run", str(config_path), "--output", str(tmp_path / "stopped"),
+                       "--no-progress"], kill="sigint:10")
+    assert stopped.returncode == 130, stopped.stderr
+    latest = (tmp_path / "stopped" / "checkpoints" / "latest").read_text()
+    assert latest.endswith("interrupted") and "step-00000011" in latest
+    resumed = run_cli(["run", str(config_path), "--output", str(tmp_path / "stopped"),
+                       "--resume", "--no-progress"])
+    assert resumed.returncode == 0, resumed.stderr
+    assert comparable(tmp_path / "stopped") == comparable(tmp_path / "reference")
+
+
 def test_existing_run_is_not_overwritten_without_a_flag(make_config, tmp_path):
     config_path = tmp_path / "config.yaml"
     config_path.write_text(dump_config(make_config("replay.strategy=none")))
