@@ -64,14 +64,14 @@ def load_examples(source: str, record_format: str = "auto", split: str = "train"
     the first valid record; a later record of another format is an error on its line."""
     opened = open_source(source, split)
     examples: list[Example] = []
-    resolved = None if record_format == "auto" else record_format
+    resolved = None
     records = skipped = 0
     for line, record in opened.records:
         records += 1
         try:
             if isinstance(record, DataError):
                 raise record
-            line_format = _record_format(record, resolved, opened.name, line)
+            line_format = _record_format(record, record_format, resolved, opened.name, line)
             examples.append(to_example(record, line_format, opened.name, line))
             resolved = line_format
         except DataError:
@@ -93,8 +93,12 @@ def check_task_size(data: TaskData, minimum: int, what: str) -> None:
                         f"than {what} = {minimum}; add data or lower {what}", field="train")
 
 
-def _record_format(record: object, resolved: str | None, source: str, line: int) -> str:
-    """The format to validate `record` as: the file's once known, else the one its keys match."""
+def _record_format(record: object, requested: str, resolved: str | None, source: str,
+                   line: int) -> str:
+    """The format to validate `record` as: the one requested, else the file's once known, else
+    the one its keys match."""
+    if requested != "auto":
+        return requested
     if resolved is None:
         return detect_format(record, source, line)
     if isinstance(record, dict):
