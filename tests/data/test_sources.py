@@ -49,7 +49,8 @@ def test_json_file_level_errors(tmp_path, text, line, words):
 
 def test_json_file_with_bad_bytes_names_their_line(tmp_path):
     path = tmp_path / "train.json"
-    path.write_bytes(b'[\n{"prompt": "a", "response": "1"},\n{"prompt": "\xc3\x28", "response": "x"}]')
+    path.write_bytes(b'[\n{"prompt": "a", "response": "1"},\n'
+                     b'{"prompt": "\xc3\x28", "response": "x"}]')
     with pytest.raises(DataError, match="line 3: not valid UTF-8"):
         load_examples(str(path))
 
