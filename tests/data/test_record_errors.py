@@ -7,7 +7,7 @@ from data_files import qa
 
 from mssr.config import TaskConfig
 from mssr.data.loaders import load_examples, load_task
-from mssr.errors import DataError
+from mssr.errors import ConfigError, DataError
 
 MC = {"question": "Colour of the sky?", "choices": ["blue", "red"], "answer": 0}
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"}]}
@@ -134,3 +134,9 @@ def test_skipped_lines_of_train_and_eval_add_up(write_jsonl):
                      skip_bad_lines=True)
     assert data.skipped_lines == 3
     assert (len(data.train), len(data.eval)) == (4, 2)
+
+
+def test_unknown_requested_format_is_a_config_error(write_jsonl):
+    with pytest.raises(ConfigError, match="unknown record format 'csv'") as caught:
+        load_examples(str(write_jsonl(qa(2))), record_format="csv")
+    assert caught.value.field == "format"

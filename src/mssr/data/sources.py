@@ -1,7 +1,7 @@
 """Raw records of a task source: a .jsonl or .json file, a `datasets.save_to_disk` directory,
-or `hf:NAME[:CONFIG]` on the Hugging Face hub. Reads only, never writes.
+or `hf:NAME[:CONFIG]` on the Hugging Face hub. Local sources are only read, never written.
 
-Problems with the whole source (missing, empty of bytes, not JSON at all) raise a DataError at
+Problems with the whole source (missing, unreadable, not JSON at all) raise a DataError at
 once. A single .jsonl line that cannot be decoded is yielded as a DataError in place of its
 record, so the caller decides whether to raise it or to skip it.
 """

@@ -10,7 +10,7 @@ from typing import Any
 
 from mssr.data.formatting import plain_chat_prompt
 from mssr.data.schema import Example
-from mssr.errors import DataError
+from mssr.errors import ConfigError, DataError
 
 # In detection order: a record carrying the keys of several formats gets the first.
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -49,7 +49,8 @@ def to_example(record: Any, record_format: str, path: str, line: int) -> Example
         return _multiple_choice(record, path, line, source)
     if record_format == "chat":
         return _chat(record, path, line, source)
-    raise ValueError(f"unknown record format {record_format!r}")
+    raise ConfigError("format", f"unknown record format {record_format!r}; choose one of: "
+                      f"auto, {', '.join(REQUIRED_KEYS)}")
 
 
 def _require_object(record: Any, path: str, line: int) -> None:
