@@ -31,6 +31,8 @@ class TaskConfig:
     max_train_examples: int | None = help_field(None, "use at most this many training examples")
     max_eval_examples: int | None = help_field(None, "score at most this many eval examples")
     split: str = help_field("train", "split to read from a DatasetDict or hub dataset")
+    eval_split: str | None = help_field(
+        None, "split of the eval source to read (None: the same as split)")
 
     def validate(self) -> None:
         require(bool(self.name), "name", "must not be empty")

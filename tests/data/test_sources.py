@@ -96,6 +96,19 @@ def test_saved_dataset_dict_uses_the_task_split(tmp_path):
     assert caught.value.field == "split"
 
 
+def test_eval_split_reads_another_split_of_the_same_dataset_dict(tmp_path):
+    import datasets
+
+    directory = tmp_path / "saved"
+    datasets.DatasetDict({"train": datasets.Dataset.from_list(qa(10)),
+                          "test": datasets.Dataset.from_list(qa(3, start=50))}
+                         ).save_to_disk(str(directory))
+    data = load_task(TaskConfig(name="t", train=str(directory), eval=str(directory),
+                                eval_split="test"), seed=0)
+    assert len(data.train) == 10
+    assert sorted(example.response for example in data.eval) == ["51", "52", "53"]
+
+
 def test_saved_dataset_bad_row_is_named(tmp_path):
     import datasets
 

@@ -43,7 +43,8 @@ def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False) -> Task
     train = load_examples(task.train, task.format, task.split, skip_bad_lines)
     evaluation = None
     if task.eval is not None:
-        evaluation = load_examples(task.eval, task.format, task.split, skip_bad_lines)
+        evaluation = load_examples(task.eval, task.format, task.eval_split or task.split,
+                                   skip_bad_lines)
         if evaluation.format != train.format:
             raise DataError(evaluation.source, f"{evaluation.format} records, but the train "
                             f"data {train.source} holds {train.format} records")
