@@ -1,0 +1,97 @@
+"""Write a suite's tasks as JSONL files (deterministic from the seed) and describe them as
+TaskConfigs for the run."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from mssr.config import SuiteConfig, TaskConfig
+from mssr.data.suites.catalog import SUITES, SuiteInfo, TaskInfo
+from mssr.data.suites.world import World, build_world
+from mssr.errors import ConfigError
+
+MAX_DRAWS_PER_EXAMPLE = 50  # give up when a task's space of distinct records is exhausted
+
+
+def materialize(suite: SuiteConfig, root: Path, seed: int) -> list[TaskConfig]:
+    """Write root/<suite>/<task>/{train,eval}.jsonl for the order's first `num_tasks` tasks and
+    return their TaskConfigs in that order."""
+    info = _suite_info(suite)
+    names = _ordered_tasks(info, suite)
+    train_count = suite.train_examples or info.train_examples
+    eval_count = suite.eval_examples or info.eval_examples
+    world = build_world(np.random.default_rng([seed, _stable_id(info.name)]))
+    configs = []
+    for name in names:
+        task = info.tasks[name]
+        rng = np.random.default_rng([seed, _stable_id(info.name), _stable_id(name)])
+        records = _distinct_records(task, world, rng, eval_count + train_count, name)
+        directory = Path(root) / info.name / name
+        train_path, eval_path = directory / "train.jsonl", directory / "eval.jsonl"
+        write_jsonl(eval_path, records[:eval_count])
+        write_jsonl(train_path, records[eval_count:])
+        configs.append(TaskConfig(name=name, train=str(train_path), eval=str(eval_path),
+                                  format=task.format, scorer=task.scorer))
+    return configs
+
+
+def write_jsonl(path: Path, records: list[dict]) -> None:
+    """Write records one JSON object a line, atomically; an identical file is left untouched."""
+    text = "".join(json.dumps(record, ensure_ascii=False) + "\n" for record in records)
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as stream:
+            stream.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def _suite_info(suite: SuiteConfig) -> SuiteInfo:
+    if suite.name not in SUITES:
+        raise ConfigError("suite.name", f"unknown suite {suite.name!r}; valid suites are: "
+                          f"{', '.join(sorted(SUITES))}")
+    return SUITES[suite.name]
+
+
+def _ordered_tasks(info: SuiteInfo, suite: SuiteConfig) -> list[str]:
+    if suite.order not in info.orders:
+        raise ConfigError("suite.order", f"suite {info.name!r} has no order {suite.order!r}; "
+                          f"valid orders are: {', '.join(sorted(info.orders))}")
+    order = info.orders[suite.order]
+    if suite.num_tasks is not None and suite.num_tasks > len(order):
+        raise ConfigError("suite.num_tasks", f"suite {info.name!r} has {len(order)} tasks, "
+                          f"asked for {suite.num_tasks}")
+    return order[:suite.num_tasks]
+
+
+def _distinct_records(task: TaskInfo, world: World, rng: np.random.Generator, count: int,
+                      name: str) -> list[dict]:
+    """`count` different records, so no evaluation record also appears in training."""
+    seen: set[str] = set()
+    records = []
+    for _ in range(MAX_DRAWS_PER_EXAMPLE * count):
+        record = task.generate(world, rng)
+        key = json.dumps(record, sort_keys=True)
+        if key not in seen:
+            seen.add(key)
+            records.append(record)
+            if len(records) == count:
+                return records
+    raise ConfigError("suite.train_examples", f"task {name!r} has fewer than {count} distinct "
+                      "examples; ask for fewer train_examples or eval_examples")
+
+
+def _stable_id(name: str) -> int:
+    """A seed component from a name that is the same in every process (unlike hash())."""
+    return zlib.crc32(name.encode("utf-8"))
