@@ -1,0 +1,46 @@
+"""Replay budgets: what a schedule spends per task, and baselines set to spend a given amount."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from mssr.replay.config import ReplayConfig
+from mssr.replay.strategy import REGISTRY
+
+ADAPTIVE = ("loss", "accuracy")  # their spend depends on the run, not only on the schedule
+
+
+def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) -> int | None:
+    """Replayed examples per task the schedule spends with a full buffer (after the first
+    task), capped by `budget_per_task`; None for the adaptive strategies."""
+    if config.strategy in ADAPTIVE:
+        return None
+    scheduler = REGISTRY[config.strategy][0](config)
+    scheduler.start_task(0)
+    total = 0
+    for step in range(steps_per_task):
+        count, _ = scheduler.replay_count(step, batch_size)
+        total += min(count, batch_size - 1)
+    if config.budget_per_task is not None:
+        total = min(total, config.budget_per_task)
+    return total
+
+
+def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
+                 batch_size: int) -> ReplayConfig:
+    """A copy that spends about `budget` examples per task: uniform gets the per-step share,
+    fixed-interval schedules the interval that comes closest; every strategy gets
+    `budget_per_task = budget` as a hard cap."""
+    baseline = config.baseline
+    if config.strategy == "uniform":
+        per_step = max(1, round(budget / steps_per_task))
+        baseline = dataclasses.replace(baseline, ratio=min(1.0, per_step / batch_size))
+    elif config.strategy in ("fixed", "mssr-sampler"):
+        def spend(interval: int) -> int:
+            trial = dataclasses.replace(config, budget_per_task=None, baseline=dataclasses.replace(
+                baseline, interval=interval))
+            return planned_replays(trial, steps_per_task, batch_size)
+
+        best = min(range(1, steps_per_task + 1), key=lambda i: (abs(spend(i) - budget), -i))
+        baseline = dataclasses.replace(baseline, interval=best)
+    return dataclasses.replace(config, baseline=baseline, budget_per_task=budget)

@@ -1,0 +1,154 @@
+"""A replay strategy: clock + memory tracker + candidate intake + scheduler + sampler, and the
+registry that names the compositions of docs/MSSR.md section 4."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from mssr.errors import ConfigError
+from mssr.replay.buffer import TaskCandidates
+from mssr.replay.clock import InterferenceClock
+from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
+from mssr.replay.samplers import MemorySampler, UniformSampler
+from mssr.replay.schedulers import (
+    AccuracyTrigger,
+    EveryStep,
+    ExpandingSchedule,
+    FixedInterval,
+    LossTrigger,
+    Scheduler,
+)
+from mssr.replay.tracker import MemoryTracker
+
+EMPTY = np.zeros(0, np.int64)
+STAT_NAMES = ("replayed_examples", "replay_events", "probes", "probe_tokens")
+
+
+class ReplayStrategy:
+    """Decides, step by step, which buffered example ids go into the batch.
+
+    Per optimizer step the caller runs `probe_ids`/`report_probe` (accuracy trigger only),
+    `plan`, its forward/backward/step, then `observe` with every trained id and its loss.
+    All randomness comes from the strategy's own seeded generator, so processes holding the
+    same strategy and seeing the same (gathered) losses take the same decisions."""
+
+    def __init__(self, config: ReplayConfig, scheduler: Scheduler,
+                 sampler: UniformSampler | MemorySampler, seed: int):
+        self.name = config.strategy
+        self.config = config
+        self.scheduler = scheduler
+        self.sampler = sampler
+        self.clock = InterferenceClock(config.clock)
+        self.tracker = MemoryTracker(config.memory)
+        self.candidates = TaskCandidates(config.buffer)
+        self.rng = np.random.default_rng(seed)
+        self.task_index = -1
+        self.replayed_in_task = 0
+        self.stats = dict.fromkeys(STAT_NAMES, 0)
+
+    @property
+    def buffer_ids(self) -> np.ndarray:
+        return self.tracker.ids
+
+    def start_task(self, task_index: int, step: int, candidate_ids: np.ndarray) -> None:
+        self.task_index = task_index
+        self.replayed_in_task = 0
+        self.scheduler.start_task(step)
+        self.candidates.start_task(candidate_ids)
+
+    def probe_ids(self, step: int) -> np.ndarray | None:
+        if len(self.tracker) == 0 or not self.scheduler.probe_due(step):
+            return None
+        count = min(self.config.baseline.probe_size, len(self.tracker))
+        return UniformSampler().sample(self.tracker, self.clock.value, count, self.rng)
+
+    def report_probe(self, step: int, accuracy: float, tokens: int) -> None:
+        self.stats["probes"] += 1
+        self.stats["probe_tokens"] += int(tokens)
+        self.scheduler.report_probe(step, accuracy)
+
+    def plan(self, step: int, batch_size: int) -> np.ndarray:
+        """Buffered ids for this step's batch (they replace as many current-task examples)."""
+        if len(self.tracker) == 0:
+            return EMPTY
+        count, started = self.scheduler.replay_count(step, batch_size)
+        cap = self.config.budget_per_task
+        if cap is not None:
+            count = min(count, cap - self.replayed_in_task)
+        count = min(count, batch_size - 1, len(self.tracker))
+        if count <= 0:
+            return EMPTY
+        ids = self.sampler.sample(self.tracker, self.clock.value, count, self.rng)
+        self.replayed_in_task += count
+        self.stats["replayed_examples"] += count
+        self.stats["replay_events"] += int(started)
+        return ids
+
+    def observe(self, step: int, ids: np.ndarray, losses: np.ndarray, task_loss: float,
+                update_norm: float | None = None) -> None:
+        """After the optimizer step: tick the clock, review buffered ids, note candidates'
+        losses, feed the scheduler. Non-finite losses are ignored."""
+        clock = self.clock.tick(task_loss=task_loss, update_norm=update_norm)
+        self.tracker.review(ids, losses, clock)
+        self.candidates.record(ids, losses)
+        self.scheduler.observe(step, task_loss)
+
+    def end_task(self, task_index: int, step: int) -> np.ndarray:
+        """The buffer keeps `buffer.per_task` random candidates of the finished task."""
+        ids, losses = self.candidates.select(self.rng)
+        self.tracker.insert(ids, losses, task_index, self.clock.value)
+        return ids
+
+    def memory_snapshot(self, step: int) -> dict[str, np.ndarray]:
+        return {"ids": self.tracker.ids.copy(), "task": self.tracker.column("task").copy(),
+                "retention": self.tracker.retention(self.clock.value),
+                "strength": self.tracker.column("strength").copy()}
+
+    def state_dict(self) -> dict:
+        return {"name": self.name, "task_index": self.task_index,
+                "replayed_in_task": self.replayed_in_task, "stats": dict(self.stats),
+                "rng": self.rng.bit_generator.state, "clock": self.clock.state_dict(),
+                "tracker": self.tracker.state_dict(), "candidates": self.candidates.state_dict(),
+                "scheduler": self.scheduler.state_dict()}
+
+    def load_state_dict(self, state: dict) -> None:
+        if state["name"] != self.name:
+            raise ValueError(f"state of strategy {state['name']!r}, not {self.name!r}")
+        self.task_index = int(state["task_index"])
+        self.replayed_in_task = int(state["replayed_in_task"])
+        self.stats = {name: int(state["stats"][name]) for name in STAT_NAMES}
+        self.rng.bit_generator.state = state["rng"]
+        self.clock.load_state_dict(state["clock"])
+        self.tracker.load_state_dict(state["tracker"])
+        self.candidates.load_state_dict(state["candidates"])
+        self.scheduler.load_state_dict(state["scheduler"])
+
+
+def _fixed(config: ReplayConfig) -> Scheduler:
+    return FixedInterval(config.baseline, config.schedule.window)
+
+
+REGISTRY: dict[str, tuple[Callable[[ReplayConfig], Scheduler], bool]] = {
+    # name: (scheduler factory, memory sampler?)
+    "none": (lambda config: Scheduler(), False),
+    "uniform": (lambda config: EveryStep(config.baseline), False),
+    "fixed": (_fixed, False),
+    "loss": (lambda config: LossTrigger(config.baseline, config.schedule.window), False),
+    "accuracy": (lambda config: AccuracyTrigger(config.baseline, config.schedule.window), False),
+    "mssr": (lambda config: ExpandingSchedule(config.schedule), True),
+    "mssr-sampler": (_fixed, True),
+    "mssr-scheduler": (lambda config: ExpandingSchedule(config.schedule), False),
+}
+assert tuple(REGISTRY) == STRATEGY_NAMES
+
+
+def build_strategy(config: ReplayConfig, seed: int) -> ReplayStrategy:
+    """The strategy `config.strategy` names, with the config's constants."""
+    if config.strategy not in REGISTRY:
+        raise ConfigError("replay.strategy", f"unknown strategy {config.strategy!r}; valid: "
+                          f"{', '.join(STRATEGY_NAMES)}")
+    make_scheduler, memory = REGISTRY[config.strategy]
+    sampler = MemorySampler(config.sampler) if memory else UniformSampler()
+    return ReplayStrategy(config, make_scheduler(config), sampler, seed)
