@@ -1,0 +1,70 @@
+"""Batched greedy generation with left padding: each prompt's continuation, new tokens only."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from mssr.data.formatting import encode
+
+
+@dataclass(frozen=True)
+class Generations:
+    """Decoded continuations in prompt order, and the tokens spent (prompts + generated)."""
+
+    texts: list[str]
+    tokens: int
+
+
+def generate_greedy(model: Any, tokenizer: Any, prompts: list[str], *, batch_size: int,
+                    max_new_tokens: int, max_length: int) -> Generations:
+    """Greedy continuations of `prompts`, stopped at EOS. Prompts longer than
+    `max_length - max_new_tokens` lose tokens from the left (BOS kept), as in training."""
+    prompt_budget = max(max_length - max_new_tokens, 1)
+    encoded = [encode(tokenizer, prompt, "", prompt_budget, add_eos=False).input_ids
+               for prompt in prompts]
+    texts: list[str] = []
+    tokens = 0
+    for start in range(0, len(encoded), batch_size):
+        chunk_texts, chunk_tokens = _generate_batch(model, tokenizer,
+                                                    encoded[start:start + batch_size],
+                                                    max_new_tokens)
+        texts += chunk_texts
+        tokens += chunk_tokens
+    return Generations(texts=texts, tokens=tokens)
+
+
+def pad_token_id(tokenizer: Any) -> int:
+    """The tokenizer's pad id, else its EOS id (many causal LMs have no pad token)."""
+    pad = tokenizer.pad_token_id
+    return pad if pad is not None else tokenizer.eos_token_id
+
+
+def _generate_batch(model: Any, tokenizer: Any, batch: list[list[int]],
+                    max_new_tokens: int) -> tuple[list[str], int]:
+    import torch
+
+    pad = pad_token_id(tokenizer)
+    width = max(len(ids) for ids in batch)
+    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
+    attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
+    for row, ids in enumerate(batch):
+        input_ids[row, width - len(ids):] = torch.tensor(ids)
+        attention_mask[row, width - len(ids):] = 1
+    output = model.generate(input_ids=input_ids.to(model.device),
+                            attention_mask=attention_mask.to(model.device), do_sample=False,
+                            max_new_tokens=max_new_tokens, pad_token_id=pad,
+                            eos_token_id=tokenizer.eos_token_id)
+    texts, tokens = [], sum(len(ids) for ids in batch)
+    for row in output[:, width:].tolist():
+        new = _until_eos(row, tokenizer.eos_token_id)
+        tokens += len(new)
+        texts.append(tokenizer.decode(new, skip_special_tokens=True))
+    return texts, tokens
+
+
+def _until_eos(ids: list[int], eos: int | None) -> list[int]:
+    """The generated ids up to and including the first EOS (later ids are padding)."""
+    if eos is not None and eos in ids:
+        return ids[:ids.index(eos) + 1]
+    return ids

@@ -1,0 +1,152 @@
+"""Task scorers: how well a model does on a task's evaluation examples, and what it cost."""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from mssr.data.formatting import choice_texts, encode, encode_example, render
+from mssr.data.schema import Example
+from mssr.errors import ConfigError, DataError, MSSRError
+from mssr.evaluation.answers import last_number, normalise_text, numbers_match
+from mssr.evaluation.generation import generate_greedy
+from mssr.evaluation.loglik import continuation_logliks
+from mssr.evaluation.model_mode import inference
+
+
+@dataclass(frozen=True)
+class TaskScore:
+    """One task's score. Accuracy-like scorers give a value in [0, 1]; the `loss` scorer gives
+    the mean response loss with `higher_is_better=False`. `tokens` counts every token the model
+    processed (prompts, choices, generated tokens) for compute accounting."""
+
+    score: float
+    higher_is_better: bool
+    tokens: int
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ScoringLimits:
+    batch_size: int
+    max_new_tokens: int
+    max_length: int
+
+
+Scorer = Callable[[Any, Any, list[Example], ScoringLimits], TaskScore]
+
+
+def score_task(model: Any, tokenizer: Any, examples: list[Example], scorer: str, *,
+               batch_size: int = 32, max_new_tokens: int = 16,
+               max_length: int = 128) -> TaskScore:
+    """Score `examples` with the named scorer on the model's device, in eval mode without
+    gradients; the model's train/eval mode is restored afterwards."""
+    if scorer not in _SCORERS:
+        raise ConfigError("scorer", f"unknown scorer {scorer!r}; choose one of "
+                          f"{', '.join(sorted(_SCORERS))}")
+    if not examples:
+        raise MSSRError(f"no evaluation examples to score with {scorer!r}")
+    limits = ScoringLimits(batch_size=batch_size, max_new_tokens=max_new_tokens,
+                           max_length=max_length)
+    with inference(model):
+        return _SCORERS[scorer](model, tokenizer, examples, limits)
+
+
+def _generation_scorer(compare: Callable[[str, str, Example], float]) -> Scorer:
+    """A scorer that generates greedily from each prompt and averages
+    `compare(generated, reference_response, example)` over the examples."""
+
+    def score(model: Any, tokenizer: Any, examples: list[Example],
+              limits: ScoringLimits) -> TaskScore:
+        rendered = [render(example, tokenizer) for example in examples]
+        generations = generate_greedy(model, tokenizer, [prompt for prompt, _ in rendered],
+                                      batch_size=limits.batch_size,
+                                      max_new_tokens=limits.max_new_tokens,
+                                      max_length=limits.max_length)
+        values = [compare(generated, reference, example) for generated, (_, reference), example
+                  in zip(generations.texts, rendered, examples, strict=True)]
+        return TaskScore(score=float(np.mean(values)), higher_is_better=True,
+                         tokens=generations.tokens)
+
+    return score
+
+
+def _exact_match(generated: str, reference: str, example: Example) -> float:
+    return float(normalise_text(generated) == normalise_text(reference))
+
+
+def _numeric(generated: str, reference: str, example: Example) -> float:
+    expected = last_number(reference)
+    if expected is None:
+        raise DataError(example.source or "<example>",
+                        f"the numeric scorer needs a number in the response, got {reference!r}",
+                        field="response")
+    return float(numbers_match(last_number(generated), expected))
+
+
+@functools.cache
+def _rouge() -> Any:
+    from rouge_score import rouge_scorer
+
+    return rouge_scorer.RougeScorer(["rougeL"])
+
+
+def _rouge_l(generated: str, reference: str, example: Example) -> float:
+    """ROUGE-L F-measure (rouge-score's tokeniser: lowercased alphanumeric words, no stemming)."""
+    return _rouge().score(reference, generated)["rougeL"].fmeasure
+
+
+def _multiple_choice(model: Any, tokenizer: Any, examples: list[Example],
+                     limits: ScoringLimits) -> TaskScore:
+    """lm-evaluation-harness: every choice's summed log-likelihood after the prompt, all
+    (example, choice) pairs batched together; acc takes the argmax, acc_norm the argmax of
+    log-likelihood per character of the choice text."""
+    pairs, owners = [], []
+    for index, example in enumerate(examples):
+        if not example.is_multiple_choice or example.answer is None:
+            raise DataError(example.source or "<example>",
+                            "the multiple_choice scorer needs choices and an answer",
+                            field="choices")
+        prompt, _ = render(example, tokenizer)
+        for choice in choice_texts(example):
+            pairs.append((encode(tokenizer, prompt, choice, limits.max_length, add_eos=False),
+                          len(choice)))
+            owners.append(index)
+    scored = continuation_logliks(model, tokenizer, [sequence for sequence, _ in pairs],
+                                  batch_size=limits.batch_size)
+    logliks, lengths = np.array(scored.logliks), np.array([length for _, length in pairs])
+    owners_array = np.array(owners)
+    acc, acc_norm = [], []
+    for index, example in enumerate(examples):
+        mine = owners_array == index
+        acc.append(int(np.argmax(logliks[mine])) == example.answer)
+        acc_norm.append(int(np.argmax(logliks[mine] / lengths[mine])) == example.answer)
+    return TaskScore(score=float(np.mean(acc)), higher_is_better=True, tokens=scored.tokens,
+                     extra={"acc_norm": float(np.mean(acc_norm))})
+
+
+def _loss(model: Any, tokenizer: Any, examples: list[Example],
+          limits: ScoringLimits) -> TaskScore:
+    """Mean over examples of the mean response-token loss (EOS included, as in training);
+    perplexity is exp of that mean."""
+    sequences = [encode_example(example, tokenizer, limits.max_length) for example in examples]
+    scored = continuation_logliks(model, tokenizer, sequences, batch_size=limits.batch_size)
+    losses = [-loglik / max(count, 1) for loglik, count in zip(scored.logliks, scored.counts,
+                                                              strict=True)]
+    mean_loss = float(np.mean(losses))
+    return TaskScore(score=mean_loss, higher_is_better=False, tokens=scored.tokens,
+                     extra={"perplexity": math.exp(mean_loss)})
+
+
+_SCORERS: dict[str, Scorer] = {
+    "exact_match": _generation_scorer(_exact_match),
+    "numeric": _generation_scorer(_numeric),
+    "rouge_l": _generation_scorer(_rouge_l),
+    "multiple_choice": _multiple_choice,
+    "loss": _loss,
+}
