@@ -13,8 +13,9 @@ LOSSES = ("loses {n}", "gives {n} to {other}", "sells {n}", "breaks {n}")
 
 
 def word_problem(world: World, rng: np.random.Generator) -> dict:
-    """Two steps (a gain and a loss, in either order), answered GSM8K-style: the working
-    equations, then the result as the last number."""
+    """Two-step story (a gain and a loss), answered GSM8K-style: working, then the result.
+
+    Small numbers (start 2-9, changes 1-9) keep it learnable by a tiny model."""
     name, other = pick_distinct(rng, NAMES, 2)
     item = pick(rng, OBJECTS)
     start, gain = int(rng.integers(2, 10)), int(rng.integers(1, 10))

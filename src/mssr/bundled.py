@@ -1,0 +1,24 @@
+"""Where the small base model shipped with the project lives (`model.path: bundled`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mssr.errors import MSSRError
+
+ENV_VARIABLE = "MSSR_BUNDLED_MODEL"
+REBUILD_COMMAND = ".venv/bin/python scripts/build_base_model.py --output assets/base-model"
+
+
+def bundled_model_path() -> Path:
+    """The bundled model directory: $MSSR_BUNDLED_MODEL, else the repository's
+    assets/base-model. Raises MSSRError, with the rebuild command, when it holds no model."""
+    override = os.environ.get(ENV_VARIABLE)
+    path = Path(override) if override else Path(__file__).resolve().parents[2] / "assets" / \
+        "base-model"
+    if not (path / "config.json").is_file():
+        source = f"${ENV_VARIABLE}" if override else "the repository"
+        raise MSSRError(f"no bundled model at {path} (from {source}): rebuild it with "
+                        f"`{REBUILD_COMMAND}` or set {ENV_VARIABLE} to a model directory")
+    return path
