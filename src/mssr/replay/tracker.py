@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from mssr.replay.config import MemoryConfig
+from mssr.replay.id_index import IdIndex
 
 COLUMNS = {"ids": np.int64, "task": np.int64, "strength": np.float64,
            "last_review": np.float64, "last_loss": np.float64, "reviews": np.int64}
@@ -20,8 +21,7 @@ class MemoryTracker:
         self.config = config
         self.size = 0
         self._columns = {name: np.zeros(capacity, dtype) for name, dtype in COLUMNS.items()}
-        self._sorted_ids = np.zeros(0, np.int64)
-        self._sorted_positions = np.zeros(0, np.int64)
+        self._index = IdIndex()
 
     def __len__(self) -> int:
         return self.size
@@ -54,18 +54,11 @@ class MemoryTracker:
         columns["last_loss"][rows] = losses
         columns["reviews"][rows] = 0
         self.size += len(ids)
-        order = np.argsort(columns["ids"][:self.size], kind="stable")
-        self._sorted_ids = columns["ids"][:self.size][order]
-        self._sorted_positions = order
+        self._index.build(columns["ids"][:self.size])
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id in the buffer, -1 where an id is not buffered."""
-        ids = np.asarray(ids, np.int64)
-        if self.size == 0:
-            return np.full(len(ids), -1, np.int64)
-        slots = np.searchsorted(self._sorted_ids, ids).clip(max=self.size - 1)
-        found = self._sorted_ids[slots] == ids
-        return np.where(found, self._sorted_positions[slots], -1)
+        return self._index.rows_of(ids)
 
     def retention(self, clock: float, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """R_i(U) in closed form for the given rows (all buffered examples by default)."""
@@ -105,9 +98,7 @@ class MemoryTracker:
         for name, dtype in COLUMNS.items():
             self._columns[name][:size] = np.asarray(state[name], dtype)
         self.size = size
-        order = np.argsort(self._columns["ids"][:size], kind="stable")
-        self._sorted_ids = self._columns["ids"][:size][order]
-        self._sorted_positions = order
+        self._index.build(self._columns["ids"][:size])
 
     def _reserve(self, capacity: int) -> None:
         current = len(self._columns["ids"])
