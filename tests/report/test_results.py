@@ -41,6 +41,7 @@ def test_write_then_load_round_trips(tmp_path):
     (["acc_matrix", 2], [0.1, 0.2], "$.acc_matrix[2]"),
     (["base_scores"], [0.1], "$.base_scores"),
     (["scorers"], {"arithmetic": "numeric"}, "$.scorers"),
+    (["memory_snapshots", 2, "task"], 3, "$.memory_snapshots[2].task"),
 ])
 def test_broken_results_are_rejected_naming_file_and_field(tmp_path, path, value, field):
     bad = broken(fake_results(), path, value)

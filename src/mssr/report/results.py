@@ -38,6 +38,11 @@ def validate_results(results: dict[str, Any], source: str) -> None:
     if len(results["base_scores"]) != width:
         raise MSSRError(f"{source}: invalid results at $.base_scores: needs {width} scores, "
                         f"has {len(results['base_scores'])}")
+    for key in ("replay_timeline", "memory_snapshots"):
+        for index, entry in enumerate(results[key]):
+            if entry["task"] >= width:
+                raise MSSRError(f"{source}: invalid results at $.{key}[{index}].task: "
+                                f"{entry['task']} is not a task index (there are {width} tasks)")
     for index, row in enumerate(results["acc_matrix"]):
         if len(row) != width:
             raise MSSRError(f"{source}: invalid results at $.acc_matrix[{index}]: needs "
