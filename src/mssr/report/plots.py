@@ -74,7 +74,8 @@ def plot_task_scores(results: dict, path: Path) -> Path:
                       color=line.get_color(), linestyle="none")
     axes.set_xticks(positions, labels, rotation=20, ha="right")
     axes.set_ylabel("score")
-    axes.set_ylim(bottom=0)
+    top = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    axes.set_ylim(-0.02, max(1.0, top) * 1.05)  # a fixed [0, 1] scale keeps runs comparable
     axes.grid(alpha=0.3)
     axes.set_title(f"Score of each task along the sequence (★ = just trained), "
                    f"{results['strategy']}")
