@@ -80,8 +80,9 @@ class FixedInterval(EveryStep):
 
 
 class LossTrigger(EveryStep):
-    """An event when the loss EMA rises `loss_delta` above its running minimum in the task, or
-    a step's loss is a `loss_zscore` spike; at least `cooldown` steps apart."""
+    """An event when the loss EMA rises `loss_delta` above its running minimum, or a step's
+    loss is a `loss_zscore` spike; at least `cooldown` steps apart. The statistics run across
+    tasks, so the jump in loss when a new task starts is what triggers replay."""
 
     WARMUP = 10  # observations before a z-score means anything
 
@@ -89,10 +90,6 @@ class LossTrigger(EveryStep):
         super().__init__(config)
         self.window = window
         self._config = config
-        self.start_task(0)
-
-    def start_task(self, step: int) -> None:
-        super().start_task(step)
         self.ema = self.minimum = self.mean = None
         self.variance = 0.0
         self.seen = 0
