@@ -108,12 +108,20 @@ def test_scorer_inference(write_jsonl, answers, scorer):
 
 
 @pytest.mark.parametrize("scorer,words", [("multiple_choice", "needs multiple-choice data"),
-                                          ("numeric", "needs numeric responses")])
+                                          ("numeric", "needs a number in every response")])
 def test_explicit_scorer_that_does_not_fit(write_jsonl, scorer, words):
     path = str(write_jsonl([{"prompt": "q", "response": "blue"}, *qa(3)]))
     with pytest.raises(ConfigError, match=words) as caught:
         load_task(TaskConfig(name="colours", train=path, eval=path, scorer=scorer), seed=0)
     assert caught.value.field == "tasks[colours].scorer"
+
+
+def test_numeric_scorer_takes_worked_answers_ending_in_a_number(write_jsonl):
+    path = str(write_jsonl([{"prompt": "3 - 2 + 7?", "response": "3 - 2 = 1, 1 + 7 = 8"},
+                            *qa(3)]))
+    data = load_task(TaskConfig(name="t", train=path, eval=path, scorer="numeric"), seed=0)
+    assert data.scorer == "numeric"
+    assert load_task(TaskConfig(name="t", train=path, eval=path), seed=0).scorer != "numeric"
 
 
 @pytest.mark.parametrize("scorer", ["exact_match", "rouge_l", "loss", "numeric"])

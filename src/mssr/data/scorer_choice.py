@@ -20,6 +20,11 @@ def is_number(text: str) -> bool:
     return any(char.isdigit() for char in stripped) and _NUMBER.fullmatch(stripped) is not None
 
 
+def _has_number(text: str) -> bool:
+    return any(any(char.isdigit() for char in match.group())
+               for match in _NUMBER.finditer(text))
+
+
 def resolve_scorer(requested: str, record_format: str, examples: Sequence[Example],
                    task_name: str) -> str:
     """`requested`, or for `auto` the scorer the data calls for; ConfigError naming the task's
@@ -29,10 +34,12 @@ def resolve_scorer(requested: str, record_format: str, examples: Sequence[Exampl
     if requested == "multiple_choice" and record_format != "multiple_choice":
         raise ConfigError(field, f"multiple_choice needs multiple-choice data (question, "
                           f"choices, answer), but task '{task_name}' is {record_format}")
-    if requested == "numeric" and not all_numeric:
-        example = next(example for example in examples if not is_number(example.response))
-        raise ConfigError(field, f"numeric needs numeric responses, but task '{task_name}' has "
-                          f"{example.response!r} ({example.source})")
+    if requested == "numeric":
+        example = next((e for e in examples if not _has_number(e.response)), None)
+        if example is not None:
+            raise ConfigError(field, f"numeric needs a number in every response (its last "
+                              f"number is the answer), but task '{task_name}' has "
+                              f"{example.response!r} ({example.source})")
     if requested != "auto":
         return requested
     if record_format == "multiple_choice":
