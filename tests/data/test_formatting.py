@@ -124,3 +124,12 @@ def test_collate_right_pads(tiny_tokenizer):
         width - len(short.input_ids))
     assert batch["attention_mask"].sum(dim=1).tolist() == [len(short.input_ids), width]
     assert batch["labels"][1].tolist() == long.labels
+
+
+def test_chat_response_takes_the_templates_own_spacing(tiny_tokenizer):
+    tiny_tokenizer.chat_template = ("{% for m in messages %}{{ m.role }}: {{ m.content }}\n"
+                                    "{% endfor %}{% if add_generation_prompt %}assistant:"
+                                    "{% endif %}")
+    prompt, response = render(CHAT, tiny_tokenizer)
+    assert prompt.endswith("user: hello there\nassistant:")
+    assert response == " hi"

@@ -111,9 +111,14 @@ def _with_delimiter(prompt: str, response: str) -> str:
 
 
 def _render_chat(messages: tuple[dict, ...], tokenizer: Any) -> tuple[str, str]:
+    """With a chat template, the response is what the template writes after the generation
+    prompt for the whole conversation (its spacing and end-of-turn text included)."""
     history, last = list(messages[:-1]), messages[-1]
-    if getattr(tokenizer, "chat_template", None):
-        prompt = tokenizer.apply_chat_template(history, tokenize=False,
-                                               add_generation_prompt=True)
-        return prompt, last["content"]
-    return plain_chat_prompt(history), TARGET_DELIMITER + last["content"]
+    if not getattr(tokenizer, "chat_template", None):
+        prompt = plain_chat_prompt(history)
+        return prompt, _with_delimiter(prompt, last["content"])
+    prompt = tokenizer.apply_chat_template(history, tokenize=False, add_generation_prompt=True)
+    whole = tokenizer.apply_chat_template(list(messages), tokenize=False)
+    if whole.startswith(prompt):
+        return prompt, whole[len(prompt):].rstrip()
+    return prompt, _with_delimiter(prompt, last["content"])
