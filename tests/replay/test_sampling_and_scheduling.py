@@ -128,3 +128,33 @@ def test_adaptive_strategies_have_no_plan_and_none_spends_nothing():
     assert planned_replays(ReplayConfig(strategy="loss"), 100, 16) is None
     assert planned_replays(ReplayConfig(strategy="accuracy"), 100, 16) is None
     assert planned_replays(ReplayConfig(strategy="none"), 100, 16) == 0
+
+
+def test_loss_trigger_fires_on_a_loss_jump_then_waits_out_its_cooldown():
+    from mssr.replay.schedulers import LossTrigger
+
+    trigger = LossTrigger(BaselineConfig(ratio=0.25, loss_delta=0.1, cooldown=5), window=1)
+    fired = []
+    for step in range(40):
+        loss = 1.0 - 0.01 * step if step < 20 else 3.0  # a new task: the loss jumps
+        fired.append(trigger.replay_count(step, 16)[1])
+        trigger.observe(step, loss)
+    events = [step for step, started in enumerate(fired) if started]
+    assert events and events[0] == 21 and all(b - a >= 5 for a, b in zip(events, events[1:],
+                                                                            strict=False))
+
+
+def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
+    from mssr.replay.schedulers import AccuracyTrigger
+
+    trigger = AccuracyTrigger(BaselineConfig(probe_every=3, accuracy_delta=0.1, cooldown=1),
+                              window=2)
+    trigger.start_task(0)
+    assert [trigger.probe_due(s) for s in range(4)] == [True, False, False, True]
+    trigger.report_probe(0, 0.8)  # the reference
+    trigger.report_probe(3, 0.75)  # within delta: no event
+    assert trigger.replay_count(4, 16) == (0, False)
+    trigger.report_probe(6, 0.6)
+    assert trigger.replay_count(7, 16) == (4, True)
+    assert trigger.replay_count(8, 16) == (4, False)  # the event's window
+    assert trigger.replay_count(9, 16) == (0, False)

@@ -79,22 +79,36 @@ class FixedInterval(EveryStep):
         return offset > 0 and offset % self.interval == 0
 
 
-class LossTrigger(EveryStep):
-    """An event when the loss EMA rises `loss_delta` above its running minimum, or a step's
-    loss is a `loss_zscore` spike; at least `cooldown` steps apart. The statistics run across
-    tasks, so the jump in loss when a new task starts is what triggers replay."""
-
-    WARMUP = 10  # observations before a z-score means anything
+class Triggered(EveryStep):
+    """Events raised by a signal (`pending`), at least `cooldown` steps apart."""
 
     def __init__(self, config: BaselineConfig, window: int):
         super().__init__(config)
         self.window = window
         self._config = config
+        self.pending = False
+        self.last_event = -(10**9)
+
+    def event_due(self, step: int) -> bool:
+        if not self.pending or step - self.last_event < self._config.cooldown:
+            return False
+        self.pending = False
+        self.last_event = step
+        return True
+
+
+class LossTrigger(Triggered):
+    """An event when the loss EMA rises `loss_delta` above its running minimum, or a step's
+    loss is a `loss_zscore` spike. The statistics run across tasks, so the jump in loss when a
+    new task starts is what triggers replay; an event resets the minimum to the current EMA."""
+
+    WARMUP = 10  # observations before a z-score means anything
+
+    def __init__(self, config: BaselineConfig, window: int):
+        super().__init__(config, window)
         self.ema = self.minimum = self.mean = None
         self.variance = 0.0
         self.seen = 0
-        self.pending = False
-        self.last_event = -(10**9)
 
     def observe(self, step: int, task_loss: float) -> None:
         if not math.isfinite(task_loss):
@@ -116,29 +130,24 @@ class LossTrigger(EveryStep):
             self.pending = True
 
     def event_due(self, step: int) -> bool:
-        if not self.pending or step - self.last_event < self._config.cooldown:
-            return False
-        self.pending = False
-        self.last_event = step
-        self.minimum = self.ema
-        return True
+        due = super().event_due(step)
+        if due:
+            self.minimum = self.ema
+        return due
 
 
-class AccuracyTrigger(EveryStep):
+class AccuracyTrigger(Triggered):
     """Probe buffered examples every `probe_every` steps; an event when accuracy falls
-    `accuracy_delta` below the task's first probe, at least `cooldown` steps apart."""
+    `accuracy_delta` below the task's first probe."""
 
     def __init__(self, config: BaselineConfig, window: int):
-        super().__init__(config)
-        self.window = window
-        self._config = config
-        self.start_task(0)
+        super().__init__(config, window)
+        self.reference = None
 
     def start_task(self, step: int) -> None:
         super().start_task(step)
         self.reference = None
         self.pending = False
-        self.last_event = -(10**9)
 
     def probe_due(self, step: int) -> bool:
         return (step - self.task_start) % self._config.probe_every == 0
@@ -148,13 +157,6 @@ class AccuracyTrigger(EveryStep):
             self.reference = accuracy
         elif self.reference - accuracy > self._config.accuracy_delta:
             self.pending = True
-
-    def event_due(self, step: int) -> bool:
-        if not self.pending or step - self.last_event < self._config.cooldown:
-            return False
-        self.pending = False
-        self.last_event = step
-        return True
 
 
 class ExpandingSchedule(Scheduler):
