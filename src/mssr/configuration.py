@@ -95,8 +95,11 @@ def describe(cls: type, prefix: str = "") -> Iterator[tuple[str, str, Any, str]]
     for f in dataclasses.fields(cls):
         name = _join(prefix, f.name)
         kind = hints[f.name]
-        if dataclasses.is_dataclass(kind):
-            yield from describe(kind, name)
+        section = next((arg for arg in typing.get_args(kind) if dataclasses.is_dataclass(arg)),
+                       kind)  # an optional section (`SuiteConfig | None`) is still a section
+        if dataclasses.is_dataclass(section):
+            list_of = typing.get_origin(kind) is list
+            yield from describe(section, f"{name}[]" if list_of else name)
             continue
         if f.default is not dataclasses.MISSING:
             default = f.default
