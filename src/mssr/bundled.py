@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 from mssr.errors import MSSRError
+from mssr.paths import PROJECT_ROOT
 
 ENV_VARIABLE = "MSSR_BUNDLED_MODEL"
 REBUILD_COMMAND = ".venv/bin/python scripts/build_base_model.py --output assets/base-model"
@@ -15,8 +16,7 @@ def bundled_model_path() -> Path:
     """The bundled model directory: $MSSR_BUNDLED_MODEL, else the repository's
     assets/base-model. Raises MSSRError, with the rebuild command, when it holds no model."""
     override = os.environ.get(ENV_VARIABLE)
-    path = Path(override) if override else Path(__file__).resolve().parents[2] / "assets" / \
-        "base-model"
+    path = Path(override) if override else PROJECT_ROOT / "assets" / "base-model"
     if not (path / "config.json").is_file():
         source = f"${ENV_VARIABLE}" if override else "the repository"
         raise MSSRError(f"no bundled model at {path} (from {source}): rebuild it with "

@@ -33,6 +33,7 @@ from mssr.engine.losses import per_example_mean, response_exact, token_losses
 from mssr.engine.replay_setup import resolve_replay
 from mssr.engine.tasks import lookup, prepare_tasks
 from mssr.errors import ConfigError, TrainingError
+from mssr.evaluation.model_mode import inference
 from mssr.replay import build_strategy
 
 MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-scheduler")
@@ -272,7 +273,7 @@ class ContinualRun:
             return
         examples = lookup(self.tasks, probe_ids)
         correct = 0
-        with _eval_mode(self.model), torch.no_grad():
+        with inference(self.model):
             for start in range(0, len(examples), self.config.eval.batch_size):
                 chunk = examples[start:start + self.config.eval.batch_size]
                 batch = collate(chunk, self.tokenizer.pad_token_id)
@@ -386,16 +387,6 @@ class ContinualRun:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
-
-
-@contextlib.contextmanager
-def _eval_mode(model: torch.nn.Module):
-    was_training = model.training
-    model.eval()
-    try:
-        yield
-    finally:
-        model.train(was_training)
 
 
 def _broadcast(value: Any) -> Any:
