@@ -64,7 +64,9 @@ def plot_task_scores(results: dict, path: Path) -> Path:
     """Each task's score along the sequence; a star marks the point right after its training."""
     labels, values = score_rows(results)
     tasks = results["tasks"]
-    figure = new_figure(max(5.0, 1.1 * len(labels)), 3.6)
+    legend_columns = 1 + (len(tasks) - 1) // 12  # long sequences: a legend of 12 rows a column
+    figure = new_figure(max(5.0, 1.1 * len(labels)) + 1.5 * legend_columns,
+                        max(3.6, 0.25 * min(len(tasks), 12) + 1.0))
     axes = figure.add_subplot()
     positions = np.arange(len(labels))
     for index, task in enumerate(tasks):
@@ -79,7 +81,8 @@ def plot_task_scores(results: dict, path: Path) -> Path:
     axes.grid(alpha=0.3)
     axes.set_title(f"Score of each task along the sequence (★ = just trained), "
                    f"{results['strategy']}")
-    axes.legend(title="task", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5))
+    axes.legend(title="task", fontsize=8, loc="center left", bbox_to_anchor=(1.01, 0.5),
+                ncols=legend_columns)
     return save_figure(figure, path)
 
 
