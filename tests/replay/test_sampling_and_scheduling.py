@@ -158,3 +158,14 @@ def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
     assert trigger.replay_count(7, 16) == (4, True)
     assert trigger.replay_count(8, 16) == (4, False)  # the event's window
     assert trigger.replay_count(9, 16) == (0, False)
+
+
+def test_uniform_spreads_a_fractional_share_evenly_over_the_task():
+    matched = match_budget(ReplayConfig(strategy="uniform"), 150, 300, 16)
+    from mssr.replay.strategy import REGISTRY
+
+    schedule = REGISTRY["uniform"][0](matched)
+    schedule.start_task(0)
+    counts = [schedule.replay_count(step, 16)[0] for step in range(300)]
+    assert sum(counts) == 150 and set(counts) == {0, 1}
+    assert sum(counts[:150]) == 75  # the first half of the task spends half the budget

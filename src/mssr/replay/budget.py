@@ -28,13 +28,13 @@ def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) 
 
 def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
                  batch_size: int) -> ReplayConfig:
-    """A copy that spends about `budget` examples per task: uniform gets the per-step share,
-    fixed-interval schedules the interval that comes closest; every strategy gets
-    `budget_per_task = budget` as a hard cap."""
+    """A copy that spends about `budget` examples per task: uniform gets the share of every
+    batch that adds up to it, fixed-interval schedules the interval that comes closest; every
+    strategy gets `budget_per_task = budget` as a hard cap."""
     baseline = config.baseline
     if config.strategy == "uniform":
-        per_step = max(1, round(budget / steps_per_task))
-        baseline = dataclasses.replace(baseline, ratio=min(1.0, per_step / batch_size))
+        share = budget / (steps_per_task * batch_size)
+        baseline = dataclasses.replace(baseline, ratio=min(1.0, share))
     elif config.strategy in ("fixed", "mssr-sampler"):
         def spend(interval: int) -> int:
             trial = dataclasses.replace(config, budget_per_task=None, baseline=dataclasses.replace(

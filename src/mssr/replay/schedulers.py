@@ -52,26 +52,36 @@ class Scheduler:
             setattr(self, key, value)
 
 
-class EveryStep(Scheduler):
-    """Classic experience replay: a share of every batch."""
+class ShareOfBatch(Scheduler):
+    """Events that replay round(ratio * batch size) examples in each of `window` batches."""
 
-    def __init__(self, config: BaselineConfig):
-        super().__init__(window=1)
+    def __init__(self, config: BaselineConfig, window: int = 1):
+        super().__init__(window=window)
         self.ratio = config.ratio
-
-    def event_due(self, step: int) -> bool:
-        return True
 
     def event_volume(self, step: int, batch_size: int) -> int:
         return round(self.ratio * batch_size)
 
 
-class FixedInterval(EveryStep):
+class EveryStep(ShareOfBatch):
+    """Classic experience replay: a share `ratio` of every batch. A fractional number of
+    examples per batch is spread evenly (error diffusion), so a share of 0.5 examples replays
+    one example every other step instead of rounding to none or one every step."""
+
+    def event_due(self, step: int) -> bool:
+        return True
+
+    def event_volume(self, step: int, batch_size: int) -> int:
+        per_step = self.ratio * batch_size
+        offset = step - self.task_start
+        return math.floor((offset + 1) * per_step + 0.5) - math.floor(offset * per_step + 0.5)
+
+
+class FixedInterval(ShareOfBatch):
     """An event every `interval` steps from the task's start, over `window` batches."""
 
     def __init__(self, config: BaselineConfig, window: int):
-        super().__init__(config)
-        self.window = window
+        super().__init__(config, window)
         self.interval = config.interval
 
     def event_due(self, step: int) -> bool:
@@ -79,12 +89,11 @@ class FixedInterval(EveryStep):
         return offset > 0 and offset % self.interval == 0
 
 
-class Triggered(EveryStep):
+class Triggered(ShareOfBatch):
     """Events raised by a signal (`pending`), at least `cooldown` steps apart."""
 
     def __init__(self, config: BaselineConfig, window: int):
-        super().__init__(config)
-        self.window = window
+        super().__init__(config, window)
         self._config = config
         self.pending = False
         self.last_event = -(10**9)
