@@ -6,6 +6,7 @@ training tokens per second, engine / plain (target >= 0.95). The last line of `-
 one object with `engine_tokens_per_s`, `plain_tokens_per_s` and `ratio`.
 
     python benchmarks/bench_engine.py [--config configs/demo.yaml] [--rounds 5] [--steps 20]
+        [--json] [key=value ...]
 """
 
 from __future__ import annotations
@@ -56,10 +57,10 @@ def tokens_of(run: ContinualRun) -> int:
     return ledger["new_tokens"] + ledger["replayed_tokens"]
 
 
-def measure(config_path: Path, rounds: int, steps: int) -> dict[str, float]:
+def measure(config_path: Path, rounds: int, steps: int, overrides: list[str]) -> dict:
     torch.manual_seed(0)
-    overrides = ["replay.strategy=none", "train.checkpoint_every=0"]
-    config = load_config(config_path, overrides)
+    config = load_config(config_path, [*overrides, "replay.strategy=none",
+                                       "train.checkpoint_every=0"])
     with tempfile.TemporaryDirectory() as run_dir:
         run = ContinualRun(config, Path(run_dir), show_progress=False)
         run.setup()
@@ -88,6 +89,7 @@ def measure(config_path: Path, rounds: int, steps: int) -> dict[str, float]:
             "plain_tokens_per_s": round(plain_rate, 1),
             "ratio": round(engine_rate / plain_rate, 4), "round_ratios": ratios,
             "rounds": rounds, "steps_per_round": steps, "config": str(config_path),
+            "overrides": overrides, "lora": config.lora.enabled,
             "torch_threads": torch.get_num_threads()}
 
 
@@ -105,8 +107,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--steps", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("overrides", nargs="*", metavar="key=value", help="config overrides")
     args = parser.parse_args()
-    result = measure(args.config, args.rounds, args.steps)
+    result = measure(args.config, args.rounds, args.steps, args.overrides)
     if args.json:
         print(json.dumps(result))
         return
