@@ -4,7 +4,7 @@ Suite `default`, order `default` (the demo uses the first five):
   1. word_problems      two-step arithmetic stories, answered with the working (numeric)
   2. country_capitals   capitals of made-up countries (multiple choice)
   3. review_sentiment   review sentence -> positive / negative (exact match)
-  4. reverse_words      three words in reverse order (exact match)
+  4. reverse_words      two words in reverse order (exact match)
   5. chat_opposites     chat: the opposite of a word (exact match)
   6. count_color        how many items of a color are in a list (numeric)
   7. country_languages  languages of the same made-up countries (multiple choice)
