@@ -1,5 +1,5 @@
 """The replay configuration: one typed object that names a strategy and every constant of
-../shared/MSSR.md (section numbers below refer to it). Defaults are the documented ones."""
+docs/MSSR.md (section numbers below refer to it). Defaults are the documented ones."""
 
 from __future__ import annotations
 
