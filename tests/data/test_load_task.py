@@ -7,7 +7,6 @@ from data_files import qa
 
 from mssr.config import TaskConfig
 from mssr.data.loaders import TaskData, check_task_size, load_task
-from mssr.data.scorer_choice import is_number
 from mssr.errors import ConfigError, DataError
 
 
@@ -130,12 +129,6 @@ def test_explicit_scorer_that_fits_is_kept(write_jsonl, scorer):
     assert load_task(TaskConfig(name="t", train=path, eval=path, scorer=scorer),
                      seed=0).scorer == scorer
 
-
-@pytest.mark.parametrize("text,number", [("42", True), (" -3.5 ", True), ("1,234,567", True),
-                                         (".5", True), ("1,23", False), ("-", False),
-                                         ("", False), ("4 apples", False), ("1e5", False)])
-def test_is_number(text, number):
-    assert is_number(text) is number
 
 
 def test_check_task_size():

@@ -3,26 +3,13 @@ the responses when the config says `auto`."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
+from mssr.answers import is_number, last_number
 from mssr.data.schema import Example
 from mssr.errors import ConfigError
 
-# GSM8K-style final answers: "42", "-3.5", "1,234", "+.5".
-_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)?(?:\.\d+)?")
 SHORT_RESPONSE_WORDS = 4.0  # mean words per response at or below which exact match is used
-
-
-def is_number(text: str) -> bool:
-    """Whether `text` (spaces around it ignored) is one number, as numeric scoring reads it."""
-    stripped = text.strip()
-    return any(char.isdigit() for char in stripped) and _NUMBER.fullmatch(stripped) is not None
-
-
-def _has_number(text: str) -> bool:
-    return any(any(char.isdigit() for char in match.group())
-               for match in _NUMBER.finditer(text))
 
 
 def resolve_scorer(requested: str, record_format: str, examples: Sequence[Example],
@@ -35,7 +22,7 @@ def resolve_scorer(requested: str, record_format: str, examples: Sequence[Exampl
         raise ConfigError(field, f"multiple_choice needs multiple-choice data (question, "
                           f"choices, answer), but task '{task_name}' is {record_format}")
     if requested == "numeric":
-        example = next((e for e in examples if not _has_number(e.response)), None)
+        example = next((e for e in examples if last_number(e.response) is None), None)
         if example is not None:
             raise ConfigError(field, f"numeric needs a number in every response (its last "
                               f"number is the answer), but task '{task_name}' has "

@@ -10,10 +10,10 @@ from typing import Any
 
 import numpy as np
 
+from mssr.answers import last_number, normalise_text, numbers_match
 from mssr.data.formatting import choice_texts, encode, encode_example, render
 from mssr.data.schema import Example
 from mssr.errors import ConfigError, DataError, MSSRError
-from mssr.evaluation.answers import last_number, normalise_text, numbers_match
 from mssr.evaluation.generation import generate_greedy
 from mssr.evaluation.loglik import continuation_logliks
 from mssr.evaluation.model_mode import inference

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mssr.evaluation.answers import last_number, normalise_text, numbers_match
+from mssr.answers import is_number, last_number, normalise_text, numbers_match
 
 
 @pytest.mark.parametrize(("text", "expected"), [
@@ -26,3 +26,12 @@ def test_numbers_match_tolerates_float_rounding_only():
     assert numbers_match(0.1 + 0.2, 0.3)
     assert not numbers_match(0.31, 0.3)
     assert not numbers_match(None, 0.0)
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("42", True), (" -3.5 ", True), ("1,234,567", True), (".5", True), ("+.5", True),
+    ("1,23", False), ("-", False), ("", False), ("4 apples", False), ("1e5", False)])
+def test_is_number_reads_one_number_as_the_numeric_scorer_does(text, number):
+    assert is_number(text) is number
+    if number:
+        assert last_number(text) is not None

@@ -1,4 +1,5 @@
-"""Answer normalisation and extraction: how generated text is compared to a reference."""
+"""Answer normalisation and number reading: how generated text is compared to a reference, and
+how a task's responses are checked for numbers (one pattern for both)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import math
 import re
 import string
 
+# GSM8K-style answers: "42", "-3.5", "1,234", "+.5".
 NUMBER = re.compile(r"[-+]?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+)")
 TRAILING_PUNCTUATION = string.punctuation + "。．！？"
 
@@ -15,6 +17,11 @@ def normalise_text(text: str) -> str:
     and " blue" count as the same answer."""
     collapsed = " ".join(text.split()).casefold()
     return collapsed.rstrip(TRAILING_PUNCTUATION).rstrip()
+
+
+def is_number(text: str) -> bool:
+    """Whether `text` (spaces around it ignored) is one number, as numeric scoring reads it."""
+    return NUMBER.fullmatch(text.strip()) is not None
 
 
 def last_number(text: str) -> float | None:
