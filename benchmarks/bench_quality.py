@@ -2,9 +2,10 @@
 and task orders, all at MSSR's replay budget, through the same engine.
 
     python benchmarks/bench_quality.py [--orders default] [--seeds 0 1 2] [--tasks 11]
-        [--strategies none uniform ...] [--output runs/quality] [key=value ...]
+        [--strategies none uniform ...] [--output runs/quality] [--jobs N] [key=value ...]
 
 Finished runs are reused (and killed ones resumed), so the benchmark can be run in pieces.
+`--jobs N` runs N trainings at once in worker processes, each with its share of the CPU threads.
 Prints, per order, the comparison table (AP, BWT, FWT, forgetting, replayed examples, the
 method's evaluation tokens, wall time) and the suite's sanity numbers: each task's score after
 its own training and the BWT of sequential fine-tuning without replay.
@@ -13,6 +14,9 @@ its own training and the BWT of sequential fine-tuning without replay.
 from __future__ import annotations
 
 import argparse
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -45,6 +49,27 @@ def sanity(run_dirs: dict[str, list[Path]]) -> str:
     return "\n".join(lines)
 
 
+def _share_threads(jobs: int) -> None:
+    import torch
+
+    torch.set_num_threads(max(1, (os.cpu_count() or 1) // jobs))
+
+
+def _execute(config) -> Path:
+    run_dir = execute(config, resume=True, show_progress=False)[0]
+    print(f"finished {run_dir}", flush=True)
+    return run_dir
+
+
+def run_all(configs: list, jobs: int) -> list[Path]:
+    """Each config's run directory, running (or reusing) `jobs` of them at a time."""
+    if jobs == 1:
+        return [execute(config, resume=True)[0] for config in configs]
+    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
+                             initializer=_share_threads, initargs=(jobs,)) as pool:
+        return list(pool.map(_execute, configs))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=CONFIGS_DIR / "demo.yaml",
@@ -54,20 +79,23 @@ def main() -> None:
     parser.add_argument("--tasks", type=int, help="first N tasks of each order (default: all)")
     parser.add_argument("--strategies", nargs="+", default=list(ALL_STRATEGIES))
     parser.add_argument("--output", type=Path, default=Path("runs/quality"))
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
     parser.add_argument("overrides", nargs="*", metavar="key=value")
     args = parser.parse_args()
     for order in args.orders:
-        run_dirs: dict[str, list[Path]] = {}
+        runs = []
         for seed in args.seeds:
             for strategy in args.strategies:
                 overrides = [*args.overrides, *strategy_overrides(strategy), f"seed={seed}",
                              f"suite.order={order}",
-                             f"output={args.output}/{order}/{{strategy}}-seed{{seed}}"]
-                overrides.append(f"suite.num_tasks={args.tasks or 'null'}")
-                config = load_config(args.config, overrides)
-                print(f"== order {order}, seed {seed}, {strategy}", flush=True)
-                run_dir, _ = execute(config, resume=True)
-                run_dirs.setdefault(strategy, []).append(run_dir)
+                             f"output={args.output}/{order}/{{strategy}}-seed{{seed}}",
+                             f"suite.num_tasks={args.tasks or 'null'}"]
+                runs.append((strategy, load_config(args.config, overrides)))
+        print(f"== order {order}: {len(runs)} runs, {args.jobs} at a time", flush=True)
+        run_dirs: dict[str, list[Path]] = {}
+        for (strategy, _), run_dir in zip(runs, run_all([c for _, c in runs], args.jobs),
+                                          strict=True):
+            run_dirs.setdefault(strategy, []).append(run_dir)
         table = compare_runs([d for dirs in run_dirs.values() for d in dirs],
                              output_dir=args.output / order)
         print(f"\n### Order `{order}`, seeds {args.seeds}\n\n{table}\n\nSuite sanity:\n"
