@@ -130,7 +130,6 @@ def test_explicit_scorer_that_fits_is_kept(write_jsonl, scorer):
                      seed=0).scorer == scorer
 
 
-
 def test_check_task_size():
     data = TaskData(name="small", train=[], eval=[], format="prompt_response",
                     scorer="numeric", skipped_lines=0)
