@@ -211,7 +211,7 @@ class ExpandingSchedule(Scheduler):
 
     def start_task(self, step: int) -> None:
         super().start_task(step)
-        self.next_offset = self._config.initial_interval
+        self.next_offset = int(intervals(self._config, 1)[0])
         self.events_in_task = 0
 
     def event_due(self, step: int) -> bool:
