@@ -40,7 +40,7 @@ class MemoryConfig:
     max_strength: float = help_field(1e6, "S_max: upper clip of strength (clock units)")
     loss_norm: Literal["none", "ema_quantile"] = help_field(
         "none", "loss in the decay rate: 'none' (the last observed loss) or 'ema_quantile' "
-        "(the example's loss EMA over a quantile of the buffer's loss EMAs; PAPER.md)")
+        "(the example's loss EMA over a quantile of the buffer's loss EMAs; the paper's law)")
     loss_ema: float = help_field(0.5, "ema_quantile: EMA decay of each example's loss")
     loss_quantile: float = help_field(0.5, "ema_quantile: quantile of the buffer's loss EMAs")
     loss_floor: float = help_field(1e-3, "ema_quantile: floor of that quantile (near-zero losses)")
@@ -67,7 +67,7 @@ class SamplerConfig:
 
     law: Literal["risk_softmax", "inverse_strength"] = help_field(
         "risk_softmax", "'risk_softmax': (1 - eps) softmax((1 - R) / T) + eps / N; "
-        "'inverse_strength': p proportional to max(R, floor)^-zeta (PAPER.md)")
+        "'inverse_strength': p proportional to max(R, floor)^-zeta (the paper's law)")
     temperature: float = help_field(0.1, "risk_softmax: T, temperature over forgetting risk 1 - R")
     epsilon: float = help_field(0.05, "risk_softmax: eps, share of the uniform distribution")
     zeta: float = help_field(1.0, "inverse_strength: exponent zeta of R^-zeta")

@@ -64,7 +64,7 @@ class MemorySampler(WeightedSampler):
 
 
 class InverseStrengthSampler(WeightedSampler):
-    """p_i proportional to max(R_i, floor)^-zeta: the paper's law (PAPER.md), the floor keeping
+    """p_i proportional to max(R_i, floor)^-zeta: the paper's law (docs/MSSR.md), the floor keeping
     long-forgotten examples finite."""
 
     def __init__(self, config: SamplerConfig):
