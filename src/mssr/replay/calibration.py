@@ -48,11 +48,13 @@ class RetentionCalibration:
         predicted, and the losses now and at the last training of each example."""
         tasks = np.asarray(tasks, np.int64)
         observed_exponent = np.asarray(loss_now, float) - np.asarray(loss_then, float)
-        width = max(len(self.sum_xy), int(tasks.max(initial=-1)) + 1)
-        self.sum_xy = np.pad(self.sum_xy, (0, width - len(self.sum_xy)))
-        self.sum_xx = np.pad(self.sum_xx, (0, width - len(self.sum_xx)))
-        self.sum_xy += np.bincount(tasks, exponent * observed_exponent, minlength=width)
-        self.sum_xx += np.bincount(tasks, exponent**2, minlength=width)
+        sum_xy = np.bincount(tasks, exponent * observed_exponent)
+        sum_xx = np.bincount(tasks, exponent**2)
+        if len(sum_xy) > len(self.sum_xy):  # a task measured for the first time
+            self.sum_xy, self.sum_xx = (np.concatenate([sums, np.zeros(len(sum_xy) - len(sums))])
+                                        for sums in (self.sum_xy, self.sum_xx))
+        self.sum_xy[:len(sum_xy)] += sum_xy
+        self.sum_xx[:len(sum_xx)] += sum_xx
         self._record(tasks, predicted, np.exp(-np.maximum(observed_exponent, 0.0)))
 
     def summary(self) -> dict:
