@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 
+import pytest
+
 from mssr.commands import simulate as simulate_command
-from mssr.replay import STRATEGY_NAMES
-from mssr.simulation import format_table, simulate
+from mssr.errors import ConfigError
+from mssr.replay import STRATEGY_NAMES, ReplayConfig
+from mssr.simulation import LAW_ARMS, Arm, format_table, simulate
 
 
 def test_every_strategy_runs_at_the_matched_budget():
@@ -41,3 +44,40 @@ def test_command_prints_the_table_and_writes_the_plot(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "| mssr |" in out and "mean true retention" in out
     assert plot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_calibration_brings_predicted_retention_to_the_worlds_true_retention():
+    """The memory model's prior forgets far faster than the synthetic world (which strengthens
+    examples through their own task's training); fitting the decay scale from replayed
+    examples' losses must close most of that gap, and in the right direction (scale < 1)."""
+    arms = (Arm("today", "mssr-sampler"),
+            Arm("calibrated", "mssr-sampler", ("memory.calibrate=global",)),
+            Arm("per task", "mssr-sampler", ("memory.calibrate=per_task",)))
+    results, _ = simulate(tasks=3, steps_per_task=150, examples_per_task=100, per_task_buffer=30,
+                          seed=0, arms=arms)
+    today, calibrated, per_task = results
+    assert today.decay_scale == 1.0 and calibrated.decay_scale < 0.5
+    assert calibrated.prediction_error < 0.5 * today.prediction_error
+    assert per_task.prediction_error < 0.5 * today.prediction_error
+    assert calibrated.calibration_error < 0.5 * today.calibration_error
+    assert today.spearman > 0.2  # predicted and observed forgetting agree in rank
+
+
+def test_arms_parse_and_the_law_preset_runs_through_the_command(capsys):
+    arm = Arm.parse("paper=mssr sampler.law=inverse_strength schedule.law=sequence")
+    assert arm == Arm("paper", "mssr", ("sampler.law=inverse_strength", "schedule.law=sequence"))
+    config = arm.config(ReplayConfig())
+    assert (config.strategy, config.sampler.law, config.schedule.law) == (
+        "mssr", "inverse_strength", "sequence")
+    assert Arm.parse("uniform") == Arm("uniform", "uniform")
+    with pytest.raises(ConfigError, match="replay.sampler.law"):
+        Arm.parse("bad=mssr sampler.law=magic").config(ReplayConfig())
+    parser = argparse.ArgumentParser()
+    simulate_command.register(parser.add_subparsers())
+    args = parser.parse_args(["simulate", "--tasks", "2", "--steps-per-task", "40", "--laws",
+                              "--arm", "q25=mssr schedule.law=retention "
+                              "schedule.retention_quantile=0.25"])
+    assert args.handler(args) == 0
+    out = capsys.readouterr().out
+    assert all(f"| {label} |" in out for label, _, _ in LAW_ARMS) and "| q25 |" in out
+    assert "calibration Spearman" in out and "error vs true retention" in out

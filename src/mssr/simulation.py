@@ -7,7 +7,10 @@ stability by a spacing law, s <- s * (1 + growth * (1 - R)) + 1, so a review of 
 example helps more than one of a fresh example. The loss a strategy observes when an example is
 trained on is d * 0.3 - log(R) plus noise: the only window on the truth a real trainer has. Each
 task's examples are trained on during their task (so they enter the buffer well learned), then
-only through replay. Every strategy runs through the same world with the same seed and budget.
+only through replay. The memory model never sees this law: how far its predicted retention is
+from the true one (`prediction_error`) says how well it, and its calibration, track forgetting.
+Every arm (a strategy, optionally with replay config overrides) runs through the same world
+with the same seed and budget.
 """
 
 from __future__ import annotations
@@ -17,10 +20,52 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mssr.replay import STRATEGY_NAMES, build_strategy, match_budget, planned_replays
+from mssr.configuration import apply_overrides, from_mapping, to_mapping
+from mssr.replay import (
+    STRATEGY_NAMES,
+    ReplayStrategy,
+    build_strategy,
+    match_budget,
+    planned_replays,
+)
 from mssr.replay.config import ReplayConfig
 
 ID_STRIDE = 1_000_000
+PAPER_LAWS = ("sampler.law=inverse_strength", "memory.loss_norm=ema_quantile",
+              "schedule.law=sequence")
+LAW_ARMS = (  # `mssr simulate --laws`: today's laws, the paper's, calibration, retention schedule
+    ("none", "none", ()), ("uniform", "uniform", ()), ("fixed", "fixed", ()),
+    ("mssr", "mssr", ()), ("mssr-sampler", "mssr-sampler", ()),
+    ("mssr paper-laws", "mssr", PAPER_LAWS),
+    ("mssr calibrated", "mssr", ("memory.calibrate=global",)),
+    ("mssr paper-laws calibrated", "mssr", (*PAPER_LAWS, "memory.calibrate=global")),
+    ("mssr saturating", "mssr", ("schedule.law=saturating",)),
+    ("mssr retention", "mssr", ("schedule.law=retention",)),
+    ("mssr retention calibrated", "mssr", ("schedule.law=retention",
+                                           "memory.calibrate=global")),
+    ("mssr-sampler calibrated", "mssr-sampler", ("memory.calibrate=global",)),
+    ("mssr append", "mssr", ("mode=append",)),
+)
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One row of a simulation: a label, a strategy and `replay.`-relative overrides."""
+
+    label: str
+    strategy: str
+    overrides: tuple[str, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> Arm:
+        """'LABEL=STRATEGY [key=value ...]', e.g. 'paper=mssr sampler.law=inverse_strength'."""
+        head, *overrides = text.split()
+        label, _, strategy = head.partition("=")
+        return cls(label, strategy or label, tuple(overrides))
+
+    def config(self, base: ReplayConfig) -> ReplayConfig:
+        data = apply_overrides(to_mapping(base), [*self.overrides, f"strategy={self.strategy}"])
+        return from_mapping(ReplayConfig, data, prefix="replay")
 
 
 @dataclass
@@ -56,21 +101,26 @@ class World:
 
 @dataclass
 class SimulationResult:
-    strategy: str
+    strategy: str  # the arm's label
     replayed_examples: int
     replay_events: int
     probe_tokens: int
     mean_retention: float
+    spearman: float | None  # predicted vs loss-observed retention of replayed examples
+    calibration_error: float | None  # their mean absolute difference
+    decay_scale: float  # the fitted scale (1.0 when calibration is off)
+    prediction_error: float | None  # mean |true - predicted retention| of the buffer at task ends
     timeline: list[int]  # replayed examples at every step
 
 
 def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, batch_size: int,
-                      examples_per_task: int, seed: int) -> SimulationResult:
+                      examples_per_task: int, seed: int,
+                      label: str | None = None) -> SimulationResult:
     """Run one strategy through a fresh world built from `seed`."""
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     world = World.create(tasks, examples_per_task, world_rng)
     strategy = build_strategy(config, seed=seed)
-    timeline = []
+    timeline, errors = [], []
     step = 0
     for task in range(tasks):
         candidates = task * ID_STRIDE + np.arange(examples_per_task, dtype=np.int64)
@@ -82,26 +132,40 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
                 recalled = world.retention(step)[probe_task, probe_row] > 0.5
                 strategy.report_probe(step, float(recalled.mean()), tokens=32 * len(probe))
             replay = strategy.plan(step, batch_size)
-            current = train_rng.choice(candidates, batch_size - len(replay), replace=False)
+            current = train_rng.choice(candidates, strategy.current_count(batch_size,
+                                                                          len(replay)),
+                                       replace=False)
             ids = np.concatenate([current, replay])
             losses = world.train(ids, step, train_rng)
             strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()))
             timeline.append(len(replay))
             step += 1
+        if len(strategy.tracker):
+            errors.append(np.abs(true_retention(world, strategy, step)
+                                 - strategy.tracker.retention(strategy.clock.value)).mean())
         strategy.end_task(task, step)
-    buffered = strategy.buffer_ids
-    buffered_task, buffered_row = np.divmod(buffered, ID_STRIDE)
-    final_retention = world.retention(step)[buffered_task, buffered_row]
-    return SimulationResult(config.strategy, strategy.stats["replayed_examples"],
+    calibration = strategy.calibration_record()
+    return SimulationResult(label or config.strategy, strategy.stats["replayed_examples"],
                             strategy.stats["replay_events"], strategy.stats["probe_tokens"],
-                            float(final_retention.mean()), timeline)
+                            float(true_retention(world, strategy, step).mean()),
+                            calibration["spearman"], calibration["mean_abs_error"],
+                            float(np.mean(calibration["decay_scale"])),
+                            float(np.mean(errors)) if errors else None, timeline)
+
+
+def true_retention(world: World, strategy: ReplayStrategy, step: int) -> np.ndarray:
+    """The world's retention of every buffered example, in buffer order."""
+    task, row = np.divmod(strategy.buffer_ids, ID_STRIDE)
+    return world.retention(step)[task, row]
 
 
 def simulate(strategies: tuple[str, ...] = STRATEGY_NAMES, tasks: int = 5,
              steps_per_task: int = 300, batch_size: int = 16, examples_per_task: int = 200,
              per_task_buffer: int = 50, budget: int | str = "match:mssr",
-             seed: int = 0) -> tuple[list[SimulationResult], int]:
-    """Every strategy at the same replay budget; returns the results and the budget per task."""
+             seed: int = 0,
+             arms: tuple[Arm, ...] | None = None) -> tuple[list[SimulationResult], int]:
+    """Every arm (by default one per strategy in `strategies`) at the same replay budget;
+    returns the results and the budget per task."""
     base = ReplayConfig()
     base = dataclasses.replace(base, buffer=dataclasses.replace(base.buffer,
                                                                 per_task=per_task_buffer))
@@ -109,12 +173,12 @@ def simulate(strategies: tuple[str, ...] = STRATEGY_NAMES, tasks: int = 5,
         reference = dataclasses.replace(base, strategy=budget.split(":", 1)[1])
         budget = planned_replays(reference, steps_per_task, batch_size)
     results = []
-    for name in strategies:
-        config = dataclasses.replace(base, strategy=name)
-        if name != "none":
+    for arm in arms or tuple(Arm(name, name) for name in strategies):
+        config = arm.config(base)
+        if arm.strategy != "none":
             config = match_budget(config, budget, steps_per_task, batch_size)
         results.append(simulate_strategy(config, tasks, steps_per_task, batch_size,
-                                         examples_per_task, seed))
+                                         examples_per_task, seed, arm.label))
     return results, budget
 
 
@@ -123,12 +187,17 @@ def format_table(results: list[SimulationResult], budget: int) -> str:
     baseline = next((r.mean_retention for r in results if r.strategy == "none"), None)
     lines = [f"Replay budget: {budget} examples per task (after the first).", "",
              "| strategy | replayed | events | probe tokens | mean true retention | "
-             "gain per 100 replays |", "|---|---:|---:|---:|---:|---:|"]
+             "gain per 100 replays | calibration Spearman | calibration error | decay scale | "
+             "error vs true retention |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         gain = ("" if baseline is None or r.replayed_examples == 0 else
                 f"{100 * (r.mean_retention - baseline) / r.replayed_examples:+.4f}")
+        spearman = "" if r.spearman is None else f"{r.spearman:+.3f}"
+        error = "" if r.calibration_error is None else f"{r.calibration_error:.3f}"
+        truth = "" if r.prediction_error is None else f"{r.prediction_error:.3f}"
         lines.append(f"| {r.strategy} | {r.replayed_examples} | {r.replay_events} | "
-                     f"{r.probe_tokens} | {r.mean_retention:.4f} | {gain} |")
+                     f"{r.probe_tokens} | {r.mean_retention:.4f} | {gain} | {spearman} | "
+                     f"{error} | {r.decay_scale:.3f} | {truth} |")
     return "\n".join(lines)
 
 

@@ -177,7 +177,7 @@ class ContinualRun:
         started = time.perf_counter()
         self._probe_if_due(step)
         replay_ids = self.strategy.plan(step, batch_size)
-        current_count = batch_size - len(replay_ids)
+        current_count = self.strategy.current_count(batch_size, len(replay_ids))
         rows = stream_indices(config.seed, progress.phase, len(phase_ids), progress.cursor,
                               current_count)
         batch_ids = np.concatenate([phase_ids[rows], replay_ids]).astype(np.int64)
@@ -334,6 +334,7 @@ class ContinualRun:
             "replay_timeline": progress.replay_timeline,
             "task_boundaries": progress.task_boundaries,
             "memory_snapshots": progress.memory_snapshots,
+            "calibration": self.strategy.calibration_record(),
             "config": config_to_dict(self.config),
         }
 

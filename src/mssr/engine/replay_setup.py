@@ -8,7 +8,7 @@ from typing import Any
 
 from mssr.config import RunConfig
 from mssr.errors import ConfigError
-from mssr.replay import match_budget, planned_replays
+from mssr.replay import match_budget, planned_replays, with_allowance
 from mssr.replay.config import ReplayConfig
 
 
@@ -20,8 +20,8 @@ def resolve_replay(config: RunConfig) -> tuple[ReplayConfig, dict[str, Any]]:
                                                                      "per_task": 0}
     budget = config.replay_budget
     if budget is None:
-        return config.replay, {"mode": "unmatched",
-                               "per_task": planned_replays(config.replay, steps, batch)}
+        return with_allowance(config.replay, steps, batch), {
+            "mode": "unmatched", "per_task": planned_replays(config.replay, steps, batch)}
     if isinstance(budget, str):
         reference = budget.split(":", 1)[1]
         per_task = planned_replays(dataclasses.replace(config.replay, strategy=reference),

@@ -5,25 +5,44 @@ from __future__ import annotations
 import dataclasses
 
 from mssr.replay.config import ReplayConfig
-from mssr.replay.strategy import REGISTRY
+from mssr.replay.strategy import REGISTRY, max_replay
 
 ADAPTIVE = ("loss", "accuracy")  # their spend depends on the run, not only on the schedule
+RETENTION_DRIVEN = ("mssr", "mssr-scheduler")  # with schedule.law 'retention'
 
 
 def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) -> int | None:
     """Replayed examples per task the schedule spends with a full buffer (after the first
-    task), capped by `budget_per_task`; None for the adaptive strategies."""
+    task), capped by `budget_per_task`; None for the adaptive strategies. A retention-driven
+    schedule is allotted what the geometric law with the same constants would spend
+    (`with_allowance` makes that its cap)."""
     if config.strategy in ADAPTIVE:
         return None
+    if retention_driven(config):
+        geometric = dataclasses.replace(config.schedule, law="geometric")
+        config = dataclasses.replace(config, schedule=geometric)
     scheduler = REGISTRY[config.strategy][0](config)
     scheduler.start_task(0)
     total = 0
     for step in range(steps_per_task):
         count, _ = scheduler.replay_count(step, batch_size)
-        total += min(count, batch_size - 1)
+        total += min(count, max_replay(config, batch_size))
     if config.budget_per_task is not None:
         total = min(total, config.budget_per_task)
     return total
+
+
+def retention_driven(config: ReplayConfig) -> bool:
+    return config.strategy in RETENTION_DRIVEN and config.schedule.law == "retention"
+
+
+def with_allowance(config: ReplayConfig, steps_per_task: int, batch_size: int) -> ReplayConfig:
+    """A retention-driven schedule with no cap gets its planned allowance as `budget_per_task`,
+    so it spends at most what it is accounted to spend; every other config is returned as is."""
+    if not retention_driven(config) or config.budget_per_task is not None:
+        return config
+    return dataclasses.replace(config, budget_per_task=planned_replays(config, steps_per_task,
+                                                                       batch_size))
 
 
 def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,

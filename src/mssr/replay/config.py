@@ -38,34 +38,70 @@ class MemoryConfig:
     initial_strength: float = help_field(50.0, "S0: strength of a new example at zero loss")
     min_strength: float = help_field(1.0, "S_min: lower clip of strength (clock units)")
     max_strength: float = help_field(1e6, "S_max: upper clip of strength (clock units)")
+    loss_norm: Literal["none", "ema_quantile"] = help_field(
+        "none", "loss in the decay rate: 'none' (the last observed loss) or 'ema_quantile' "
+        "(the example's loss EMA over a quantile of the buffer's loss EMAs; the paper's law)")
+    loss_ema: float = help_field(0.5, "ema_quantile: EMA decay of each example's loss")
+    loss_quantile: float = help_field(0.5, "ema_quantile: quantile of the buffer's loss EMAs")
+    loss_floor: float = help_field(1e-3, "ema_quantile: floor of that quantile (near-zero losses)")
+    calibrate: Literal["off", "global", "per_task"] = help_field(
+        "off", "fit a decay scale c (R = exp(-c * rate * dU)) online from replayed examples' "
+        "losses: one for the buffer ('global'), one per task ('per_task'), or none ('off')")
+    calibration_prior: float = help_field(
+        10.0, "weight of the prior c = 1, in observations of unit decay exponent")
 
     def validate(self) -> None:
-        for name in ("kappa", "alpha", "beta", "gamma", "alpha0"):
+        for name in ("kappa", "alpha", "beta", "gamma", "alpha0", "calibration_prior"):
             require(getattr(self, name) >= 0, name, "must be >= 0")
         require(self.initial_strength > 0, "initial_strength", "must be > 0")
         require(0 < self.min_strength <= self.max_strength, "min_strength",
                 "must be > 0 and <= max_strength")
+        require(0.0 <= self.loss_ema < 1.0, "loss_ema", "must be in [0, 1)")
+        require(0.0 <= self.loss_quantile <= 1.0, "loss_quantile", "must be in [0, 1]")
+        require(self.loss_floor > 0, "loss_floor", "must be > 0")
 
 
 @dataclass
 class SamplerConfig:
     """Section 2: replay weights from forgetting risk."""
 
-    temperature: float = help_field(0.1, "T: softmax temperature over forgetting risk 1 - R")
-    epsilon: float = help_field(0.05, "eps: share of the uniform distribution mixed in")
+    law: Literal["risk_softmax", "inverse_strength"] = help_field(
+        "risk_softmax", "'risk_softmax': (1 - eps) softmax((1 - R) / T) + eps / N; "
+        "'inverse_strength': p proportional to max(R, floor)^-zeta (the paper's law)")
+    temperature: float = help_field(0.1, "risk_softmax: T, temperature over forgetting risk 1 - R")
+    epsilon: float = help_field(0.05, "risk_softmax: eps, share of the uniform distribution")
+    zeta: float = help_field(1.0, "inverse_strength: exponent zeta of R^-zeta")
+    retention_floor: float = help_field(1e-6, "inverse_strength: R is floored here (underflow)")
 
     def validate(self) -> None:
         require(self.temperature > 0, "temperature", "must be > 0")
         require(0.0 <= self.epsilon <= 1.0, "epsilon", "must be in [0, 1]")
+        require(self.zeta >= 0, "zeta", "must be >= 0")
+        require(0.0 < self.retention_floor <= 1.0, "retention_floor", "must be in (0, 1]")
 
 
 @dataclass
 class ScheduleConfig:
     """Section 3: MSSR's expanding replay intervals and decaying replay ratio."""
 
+    law: Literal["geometric", "saturating", "sequence", "retention"] = help_field(
+        "geometric", "when events fall: 'geometric' (I0 rho^k, capped), 'saturating' (growth "
+        "factor 1 + eta exp(-rate k) per event), 'sequence' (intervals x unit), or 'retention' "
+        "(when the buffer's predicted retention falls below retention_target)")
     initial_interval: int = help_field(10, "I0: steps from a task's start to its first event")
-    growth: float = help_field(1.5, "rho: interval growth factor")
+    growth: float = help_field(1.5, "geometric: rho, interval growth factor")
     max_interval: int = help_field(500, "I_max: cap on the interval between events")
+    saturation_eta: float = help_field(1.0, "saturating: eta of the factor 1 + eta exp(-rate k)")
+    saturation_rate: float = help_field(0.5, "saturating: rate of the factor's decay to 1")
+    intervals: list[int] = help_field(
+        [1, 2, 4, 7, 15], "sequence: intervals in units; the last one repeats after the list")
+    interval_unit: int = help_field(10, "sequence: steps per interval unit")
+    retention_target: float = help_field(
+        0.7, "retention: an event when the buffer's statistic falls below this")
+    retention_quantile: float | None = help_field(
+        None, "retention: watch this quantile of the buffer's predicted retention (e.g. 0.25) "
+        "instead of its mean (null)")
+    retention_cooldown: int = help_field(10, "retention: minimum steps between events")
     initial_ratio: float = help_field(0.5, "r0: replay share of the batch at the task's start")
     min_ratio: float = help_field(0.1, "r_min: floor of the replay share")
     ratio_decay_steps: float = help_field(200.0, "tau_r: time constant of the share's decay")
@@ -75,6 +111,15 @@ class ScheduleConfig:
         require(self.initial_interval >= 1, "initial_interval", "must be >= 1")
         require(self.growth >= 1.0, "growth", "must be >= 1")
         require(self.max_interval >= 1, "max_interval", "must be >= 1")
+        require(self.saturation_eta >= 0, "saturation_eta", "must be >= 0")
+        require(self.saturation_rate >= 0, "saturation_rate", "must be >= 0")
+        require(len(self.intervals) >= 1 and min(self.intervals) >= 1, "intervals",
+                "needs at least one interval, each >= 1")
+        require(self.interval_unit >= 1, "interval_unit", "must be >= 1")
+        require(0.0 < self.retention_target < 1.0, "retention_target", "must be in (0, 1)")
+        require(self.retention_quantile is None or 0.0 <= self.retention_quantile <= 1.0,
+                "retention_quantile", "must be in [0, 1] or null (the mean)")
+        require(self.retention_cooldown >= 1, "retention_cooldown", "must be >= 1")
         require(0.0 <= self.min_ratio <= self.initial_ratio <= 1.0, "initial_ratio",
                 "need 0 <= min_ratio <= initial_ratio <= 1")
         require(self.ratio_decay_steps > 0, "ratio_decay_steps", "must be > 0")
@@ -117,6 +162,9 @@ class ReplayConfig:
     """Which replay strategy to run and all its constants."""
 
     strategy: str = help_field("mssr", "one of: " + ", ".join(STRATEGY_NAMES))
+    mode: Literal["replace", "append"] = help_field(
+        "replace", "'replace': replayed examples take current-task slots of the batch; "
+        "'append': they are added to a full batch of current-task examples")
     budget_per_task: int | None = help_field(
         None, "hard cap on replayed examples per task (None: no cap)")
     clock: ClockConfig = help_field(default_factory=ClockConfig)
@@ -131,3 +179,4 @@ class ReplayConfig:
                 f"unknown strategy {self.strategy!r}; valid: {', '.join(STRATEGY_NAMES)}")
         require(self.budget_per_task is None or self.budget_per_task >= 0, "budget_per_task",
                 "must be >= 0 or null")
+

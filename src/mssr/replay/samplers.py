@@ -1,4 +1,5 @@
-"""Which buffered examples to replay (docs/MSSR.md section 2): uniform, or by forgetting risk."""
+"""Which buffered examples to replay (docs/MSSR.md section 2): uniform, or by forgetting risk
+under one of two laws (`replay.sampler.law`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,22 @@ class UniformSampler:
         return tracker.ids[rows]
 
 
-class MemorySampler:
+class WeightedSampler:
+    """Draws without replacement by the log-probabilities a memory law gives each example."""
+
+    def log_probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
+        raise NotImplementedError
+
+    def probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
+        return np.exp(self.log_probabilities(tracker, clock))
+
+    def sample(self, tracker: MemoryTracker, clock: float, count: int,
+               rng: np.random.Generator) -> np.ndarray:
+        rows = gumbel_top_k(self.log_probabilities(tracker, clock), count, rng)
+        return tracker.ids[rows]
+
+
+class MemorySampler(WeightedSampler):
     """p_i = (1 - eps) softmax((1 - R_i) / T) + eps / N: the examples most at risk first."""
 
     def __init__(self, config: SamplerConfig):
@@ -46,10 +62,24 @@ class MemorySampler:
         softmax += self.epsilon / len(softmax)
         return np.log(softmax)
 
-    def probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
-        return np.exp(self.log_probabilities(tracker, clock))
 
-    def sample(self, tracker: MemoryTracker, clock: float, count: int,
-               rng: np.random.Generator) -> np.ndarray:
-        rows = gumbel_top_k(self.log_probabilities(tracker, clock), count, rng)
-        return tracker.ids[rows]
+class InverseStrengthSampler(WeightedSampler):
+    """p_i proportional to max(R_i, floor)^-zeta: the paper's law (docs/MSSR.md), the floor keeping
+    long-forgotten examples finite."""
+
+    def __init__(self, config: SamplerConfig):
+        self.zeta = config.zeta
+        self.log_floor = float(np.log(config.retention_floor))
+
+    def log_probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
+        with np.errstate(divide="ignore"):  # log(0) from underflow is floored just below
+            log_retention = np.maximum(np.log(tracker.retention(clock)), self.log_floor)
+        logits = -self.zeta * log_retention
+        logits -= logits.max()
+        return logits - np.log(np.exp(logits).sum())
+
+
+def memory_sampler(config: SamplerConfig) -> WeightedSampler:
+    """The memory sampler `config.law` names."""
+    return InverseStrengthSampler(config) if config.law == "inverse_strength" else (
+        MemorySampler(config))

@@ -5,8 +5,15 @@ fed back by `observe` (training loss) and, for the accuracy trigger, `report_pro
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
+
+import numpy as np
 
 from mssr.replay.config import BaselineConfig, ScheduleConfig
+
+if TYPE_CHECKING:
+    from mssr.replay.clock import InterferenceClock
+    from mssr.replay.tracker import MemoryTracker
 
 
 class Scheduler:
@@ -21,6 +28,9 @@ class Scheduler:
     def start_task(self, step: int) -> None:
         self.task_start = step
         self.active_until = -1
+
+    def attach(self, tracker: MemoryTracker, clock: InterferenceClock) -> None:
+        """Give the schedule the buffer's memory model (only a retention schedule reads it)."""
 
     def replay_count(self, step: int, batch_size: int) -> tuple[int, bool]:
         started = self.event_due(step)
@@ -168,10 +178,31 @@ class AccuracyTrigger(Triggered):
             self.pending = True
 
 
+def intervals(config: ScheduleConfig, count: int) -> np.ndarray:
+    """The first `count` gaps between a task's replay events under `config.law` (the first
+    gap is the first event's offset from the task's start), in closed form:
+    geometric  g_0 = I0, g_k = min(I_max, ceil(I0 rho^k));
+    saturating g_0 = I0, g_k = min(I_max, ceil(I0 prod_{j<=k} (1 + eta exp(-rate j))));
+    sequence   g_k = unit * s_min(k, len(s) - 1): the last interval repeats after the list."""
+    k = np.arange(count)
+    if config.law == "sequence":
+        sequence = np.asarray(config.intervals, np.int64)
+        return config.interval_unit * sequence[np.minimum(k, len(sequence) - 1)]
+    if config.law == "saturating":
+        factors = 1.0 + config.saturation_eta * np.exp(-config.saturation_rate * k[1:])
+        growth = np.concatenate([[1.0], np.cumprod(factors)])[:count]
+    else:
+        with np.errstate(over="ignore"):
+            growth = float(config.growth) ** k
+    gaps = np.minimum(config.max_interval, np.ceil(config.initial_interval * growth))
+    gaps[:1] = config.initial_interval
+    return gaps.astype(np.int64)
+
+
 class ExpandingSchedule(Scheduler):
-    """MSSR's schedule: events at e_1 = I0, e_{k+1} = e_k + min(I_max, ceil(I0 rho^k)) steps
-    into the task, each replaying round(r(t) B) per batch for `window` batches, with
-    r(t) = r_min + (r0 - r_min) exp(-(t - t_start) / tau_r)."""
+    """MSSR's schedule: events at e_1 = g_0, e_{k+1} = e_k + g_k steps into the task (g from
+    `intervals`, e.g. g_k = min(I_max, ceil(I0 rho^k))), each replaying round(r(t) B) per batch
+    for `window` batches, with r(t) = r_min + (r0 - r_min) exp(-(t - t_start) / tau_r)."""
 
     def __init__(self, config: ScheduleConfig):
         super().__init__(window=config.window)
@@ -180,16 +211,14 @@ class ExpandingSchedule(Scheduler):
 
     def start_task(self, step: int) -> None:
         super().start_task(step)
-        self.next_offset = self._config.initial_interval
+        self.next_offset = int(intervals(self._config, 1)[0])
         self.events_in_task = 0
 
     def event_due(self, step: int) -> bool:
-        config = self._config
         if step - self.task_start != self.next_offset:
             return False
         self.events_in_task += 1
-        gap = math.ceil(config.initial_interval * config.growth ** self.events_in_task)
-        self.next_offset += min(config.max_interval, gap)
+        self.next_offset += int(intervals(self._config, self.events_in_task + 1)[-1])
         return True
 
     def event_volume(self, step: int, batch_size: int) -> int:
@@ -199,3 +228,59 @@ class ExpandingSchedule(Scheduler):
         config = self._config
         decay = math.exp(-(step - self.task_start) / config.ratio_decay_steps)
         return config.min_ratio + (config.initial_ratio - config.min_ratio) * decay
+
+
+class RetentionSchedule(Scheduler):
+    """An event when the buffer's predicted retention (its mean, or a quantile) falls below
+    `retention_target`, at least `retention_cooldown` steps after the last. Its volume is what
+    restores the target if the least-retained examples are replayed (each back to R = 1):
+    mean     the smallest k with sum_{i<=k} (1 - R_(i)) >= N (target - mean R);
+    quantile k = #{R < target} - floor(q (N - 1)),
+    spread over `window` batches, at most round(r0 B) per batch (r0 = initial_ratio)."""
+
+    def __init__(self, config: ScheduleConfig):
+        super().__init__(window=config.window)
+        self._config = config
+        self._tracker: MemoryTracker | None = None
+        self._clock: InterferenceClock | None = None
+        self.last_event = -(10**9)
+        self.needed = 0
+
+    def attach(self, tracker: MemoryTracker, clock: InterferenceClock) -> None:
+        self._tracker, self._clock = tracker, clock
+
+    def event_due(self, step: int) -> bool:
+        config, tracker = self._config, self._tracker
+        if (tracker is None or len(tracker) == 0
+                or step - self.last_event < config.retention_cooldown):
+            return False
+        self.needed = restoring_volume(tracker.retention(self._clock.value),
+                                       config.retention_target, config.retention_quantile)
+        if self.needed == 0:
+            return False
+        self.last_event = step
+        return True
+
+    def event_volume(self, step: int, batch_size: int) -> int:
+        return min(math.ceil(self.needed / self.window),
+                   round(self._config.initial_ratio * batch_size))
+
+
+def restoring_volume(retention: np.ndarray, target: float, quantile: float | None) -> int:
+    """Replays of the least-retained examples that bring the statistic back to `target`
+    (0 when it is already there)."""
+    ordered = np.sort(retention)
+    if quantile is None:
+        deficit = len(ordered) * target - ordered.sum()
+        if deficit <= 0:
+            return 0
+        restored = np.cumsum(1.0 - ordered)
+        return int(min(np.searchsorted(restored, deficit) + 1, len(ordered)))
+    position = math.floor(quantile * (len(ordered) - 1))
+    below = int(np.searchsorted(ordered, target))  # examples with R < target
+    return max(below - position, 0)
+
+
+def memory_schedule(config: ScheduleConfig) -> Scheduler:
+    """MSSR's scheduler for `config.law`: retention-triggered, or a step-count interval law."""
+    return RetentionSchedule(config) if config.law == "retention" else ExpandingSchedule(config)

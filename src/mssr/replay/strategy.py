@@ -11,14 +11,14 @@ from mssr.errors import ConfigError
 from mssr.replay.buffer import TaskCandidates
 from mssr.replay.clock import InterferenceClock
 from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
-from mssr.replay.samplers import MemorySampler, UniformSampler
+from mssr.replay.samplers import UniformSampler, WeightedSampler, memory_sampler
 from mssr.replay.schedulers import (
     AccuracyTrigger,
     EveryStep,
-    ExpandingSchedule,
     FixedInterval,
     LossTrigger,
     Scheduler,
+    memory_schedule,
 )
 from mssr.replay.tracker import MemoryTracker
 
@@ -31,11 +31,12 @@ class ReplayStrategy:
 
     Per optimizer step the caller runs `probe_ids`/`report_probe` (accuracy trigger only),
     `plan`, its forward/backward/step, then `observe` with every trained id and its loss.
+    The batch holds `current_count` current-task examples beside the planned ids.
     All randomness comes from the strategy's own seeded generator, so processes holding the
     same strategy and seeing the same (gathered) losses take the same decisions."""
 
     def __init__(self, config: ReplayConfig, scheduler: Scheduler,
-                 sampler: UniformSampler | MemorySampler, seed: int):
+                 sampler: UniformSampler | WeightedSampler, seed: int):
         self.name = config.strategy
         self.config = config
         self.scheduler = scheduler
@@ -43,6 +44,7 @@ class ReplayStrategy:
         self.clock = InterferenceClock(config.clock)
         self.tracker = MemoryTracker(config.memory)
         self.candidates = TaskCandidates(config.buffer)
+        self.scheduler.attach(self.tracker, self.clock)
         self.rng = np.random.default_rng(seed)
         self.task_index = -1
         self.replayed_in_task = 0
@@ -56,7 +58,7 @@ class ReplayStrategy:
         self.task_index = task_index
         self.replayed_in_task = 0
         self.scheduler.start_task(step)
-        self.candidates.start_task(candidate_ids)
+        self.candidates.start_task(candidate_ids, self.clock.value)
 
     def probe_ids(self, step: int) -> np.ndarray | None:
         if len(self.tracker) == 0 or not self.scheduler.probe_due(step):
@@ -70,14 +72,16 @@ class ReplayStrategy:
         self.scheduler.report_probe(step, accuracy)
 
     def plan(self, step: int, batch_size: int) -> np.ndarray:
-        """Buffered ids for this step's batch (they replace as many current-task examples)."""
+        """Buffered ids for this step's batch: they replace as many current-task examples
+        (mode 'replace', at most batch_size - 1) or join a full batch (mode 'append', at most
+        batch_size)."""
         if len(self.tracker) == 0:
             return EMPTY
         count, started = self.scheduler.replay_count(step, batch_size)
         cap = self.config.budget_per_task
         if cap is not None:
             count = min(count, cap - self.replayed_in_task)
-        count = min(count, batch_size - 1, len(self.tracker))
+        count = min(count, max_replay(self.config, batch_size), len(self.tracker))
         if count <= 0:
             return EMPTY
         ids = self.sampler.sample(self.tracker, self.clock.value, count, self.rng)
@@ -86,25 +90,34 @@ class ReplayStrategy:
         self.stats["replay_events"] += int(started)
         return ids
 
+    def current_count(self, batch_size: int, replayed: int) -> int:
+        """Current-task examples to draw beside `replayed` buffered ones."""
+        return batch_size if self.config.mode == "append" else batch_size - replayed
+
     def observe(self, step: int, ids: np.ndarray, losses: np.ndarray, task_loss: float,
                 update_norm: float | None = None) -> None:
         """After the optimizer step: tick the clock, review buffered ids, note candidates'
         losses, feed the scheduler. Non-finite losses are ignored."""
         clock = self.clock.tick(task_loss=task_loss, update_norm=update_norm)
         self.tracker.review(ids, losses, clock)
-        self.candidates.record(ids, losses)
+        self.candidates.record(ids, losses, clock)
         self.scheduler.observe(step, task_loss)
 
     def end_task(self, task_index: int, step: int) -> np.ndarray:
-        """The buffer keeps `buffer.per_task` random candidates of the finished task."""
-        ids, losses = self.candidates.select(self.rng)
-        self.tracker.insert(ids, losses, task_index, self.clock.value)
+        """The buffer keeps `buffer.per_task` random candidates of the finished task, each with
+        the loss and clock of its last training (not the task end's clock)."""
+        ids, losses, clocks = self.candidates.select(self.rng)
+        self.tracker.insert(ids, losses, task_index, clocks)
         return ids
 
     def memory_snapshot(self, step: int) -> dict[str, np.ndarray]:
         return {"ids": self.tracker.ids.copy(), "task": self.tracker.column("task").copy(),
                 "retention": self.tracker.retention(self.clock.value),
                 "strength": self.tracker.column("strength").copy()}
+
+    def calibration_record(self) -> dict:
+        """Predicted against observed retention of every replayed example (results.json)."""
+        return self.tracker.calibration.summary()
 
     def state_dict(self) -> dict:
         return {"name": self.name, "task_index": self.task_index,
@@ -137,9 +150,9 @@ REGISTRY: dict[str, tuple[Callable[[ReplayConfig], Scheduler], bool]] = {
     "fixed": (_fixed, False),
     "loss": (lambda config: LossTrigger(config.baseline, config.schedule.window), False),
     "accuracy": (lambda config: AccuracyTrigger(config.baseline, config.schedule.window), False),
-    "mssr": (lambda config: ExpandingSchedule(config.schedule), True),
+    "mssr": (lambda config: memory_schedule(config.schedule), True),
     "mssr-sampler": (_fixed, True),
-    "mssr-scheduler": (lambda config: ExpandingSchedule(config.schedule), False),
+    "mssr-scheduler": (lambda config: memory_schedule(config.schedule), False),
 }
 assert tuple(REGISTRY) == STRATEGY_NAMES
 
@@ -150,5 +163,11 @@ def build_strategy(config: ReplayConfig, seed: int) -> ReplayStrategy:
         raise ConfigError("replay.strategy", f"unknown strategy {config.strategy!r}; valid: "
                           f"{', '.join(STRATEGY_NAMES)}")
     make_scheduler, memory = REGISTRY[config.strategy]
-    sampler = MemorySampler(config.sampler) if memory else UniformSampler()
+    sampler = memory_sampler(config.sampler) if memory else UniformSampler()
     return ReplayStrategy(config, make_scheduler(config), sampler, seed)
+
+
+def max_replay(config: ReplayConfig, batch_size: int) -> int:
+    """Most buffered examples one batch may carry: all but one slot ('replace'), or as many
+    as the batch's current-task examples ('append')."""
+    return batch_size if config.mode == "append" else batch_size - 1

@@ -1,17 +1,22 @@
 """Per-example memory state of the buffer (docs/MSSR.md section 2), as numpy columns.
 
-Retention is always the closed form R = exp(-(1 + kappa * loss) * (U - U_i) / S_i), computed
-over the whole buffer at once; nothing loops over buffered examples."""
+Retention is always the closed form R = exp(-c * (1 + kappa * loss) * (U - U_i) / S_i), computed
+over the whole buffer at once; nothing loops over buffered examples. `loss` is the loss that
+drives the decay (the last observed one, or its EMA over a buffer quantile with
+`loss_norm: ema_quantile`), fixed at each review; c is the calibrated decay scale (1 unless
+`calibrate` is on)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from mssr.replay.calibration import RetentionCalibration
 from mssr.replay.config import MemoryConfig
 from mssr.replay.id_index import IdIndex
 
 COLUMNS = {"ids": np.int64, "task": np.int64, "strength": np.float64,
-           "last_review": np.float64, "last_loss": np.float64, "reviews": np.int64}
+           "last_review": np.float64, "last_loss": np.float64, "loss_ema": np.float64,
+           "decay_loss": np.float64, "reviews": np.int64}
 
 
 class MemoryTracker:
@@ -22,6 +27,7 @@ class MemoryTracker:
         self.size = 0
         self._columns = {name: np.zeros(capacity, dtype) for name, dtype in COLUMNS.items()}
         self._index = IdIndex()
+        self.calibration = RetentionCalibration(config)
 
     def __len__(self) -> int:
         return self.size
@@ -36,8 +42,10 @@ class MemoryTracker:
     def ids(self) -> np.ndarray:
         return self.column("ids")
 
-    def insert(self, ids: np.ndarray, losses: np.ndarray, task: int, clock: float) -> None:
-        """Add new examples: S = S0 * exp(-beta * loss), reviewed now, never reviewed since."""
+    def insert(self, ids: np.ndarray, losses: np.ndarray, task: int,
+               clock: float | np.ndarray) -> None:
+        """Add new examples: S = S0 * exp(-beta * loss), last trained at `clock` (one value, or
+        one per example: the clock of its last training), never reviewed by replay since."""
         ids = np.asarray(ids, np.int64)
         losses = _clean_losses(losses)
         if len(np.unique(ids)) != len(ids) or self.positions(ids).max(initial=-1) >= 0:
@@ -52,9 +60,11 @@ class MemoryTracker:
             config.min_strength, config.max_strength)
         columns["last_review"][rows] = clock
         columns["last_loss"][rows] = losses
+        columns["loss_ema"][rows] = losses
         columns["reviews"][rows] = 0
         self.size += len(ids)
         self._index.build(columns["ids"][:self.size])
+        columns["decay_loss"][rows] = self._decay_losses(np.arange(rows.start, rows.stop))
 
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id in the buffer, -1 where an id is not buffered."""
@@ -62,15 +72,21 @@ class MemoryTracker:
 
     def retention(self, clock: float, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """R_i(U) in closed form for the given rows (all buffered examples by default)."""
-        columns = self._columns
         if isinstance(rows, slice):
             rows = slice(*rows.indices(self.size))
-        rate = (1.0 + self.config.kappa * columns["last_loss"][rows]) / columns["strength"][rows]
-        return np.exp(-rate * (clock - columns["last_review"][rows]))
+        scale = self.calibration.scale(self._columns["task"][rows])
+        return np.exp(-scale * self.decay_exponent(clock, rows))
+
+    def decay_exponent(self, clock: float, rows: np.ndarray | slice) -> np.ndarray:
+        """The uncalibrated exponent (1 + kappa * loss) * (U - U_i) / S_i of the given rows."""
+        columns = self._columns
+        rate = (1.0 + self.config.kappa * columns["decay_loss"][rows]) / columns["strength"][rows]
+        return rate * (clock - columns["last_review"][rows])
 
     def review(self, ids: np.ndarray, losses: np.ndarray, clock: float) -> int:
         """Reviews of buffered ids among `ids` (others are ignored); returns how many.
-        S <- clip(S * (1 + alpha * exp(-beta * l) * (1 - R)^gamma + alpha0))."""
+        S <- clip(S * (1 + alpha * exp(-beta * l) * (1 - R)^gamma + alpha0)). Each review is
+        first a calibration measurement: predicted R against the loss now and at last training."""
         rows = self.positions(ids)
         losses = np.asarray(losses, np.float64)
         keep = (rows >= 0) & np.isfinite(losses)
@@ -78,18 +94,34 @@ class MemoryTracker:
             return 0
         rows, losses = rows[keep], np.maximum(losses[keep], 0.0)
         config, columns = self.config, self._columns
-        forgotten = 1.0 - self.retention(clock, rows)
+        exponent = self.decay_exponent(clock, rows)
+        retention = np.exp(-self.calibration.scale(columns["task"][rows]) * exponent)
+        self.calibration.observe(columns["task"][rows], exponent, retention, losses,
+                                 columns["last_loss"][rows])
         gain = (1.0 + config.alpha * np.exp(-config.beta * losses)
-                * np.power(forgotten, config.gamma) + config.alpha0)
+                * np.power(1.0 - retention, config.gamma) + config.alpha0)
         columns["strength"][rows] = np.clip(columns["strength"][rows] * gain,
                                             config.min_strength, config.max_strength)
         columns["last_loss"][rows] = losses
+        columns["loss_ema"][rows] = (config.loss_ema * columns["loss_ema"][rows]
+                                     + (1.0 - config.loss_ema) * losses)
+        columns["decay_loss"][rows] = self._decay_losses(rows)
         columns["last_review"][rows] = clock
         columns["reviews"][rows] += 1
         return len(rows)
 
+    def _decay_losses(self, rows: np.ndarray) -> np.ndarray:
+        """The loss that drives the decay of `rows` until their next review: the last observed
+        one, or (ema_quantile) the loss EMA over max(quantile of the buffer's EMAs, floor)."""
+        config, columns = self.config, self._columns
+        if config.loss_norm == "none":
+            return columns["last_loss"][rows]
+        quantile = np.quantile(columns["loss_ema"][:self.size], config.loss_quantile)
+        return columns["loss_ema"][rows] / max(float(quantile), config.loss_floor)
+
     def state_dict(self) -> dict:
-        return {name: self._columns[name][:self.size].copy() for name in COLUMNS}
+        return {**{name: self._columns[name][:self.size].copy() for name in COLUMNS},
+                "calibration": self.calibration.state_dict()}
 
     def load_state_dict(self, state: dict) -> None:
         size = len(state["ids"])
@@ -99,6 +131,7 @@ class MemoryTracker:
             self._columns[name][:size] = np.asarray(state[name], dtype)
         self.size = size
         self._index.build(self._columns["ids"][:size])
+        self.calibration.load_state_dict(state["calibration"])
 
     def _reserve(self, capacity: int) -> None:
         current = len(self._columns["ids"])

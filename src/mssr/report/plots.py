@@ -134,6 +134,33 @@ def plot_memory(results: dict, path: Path) -> Path:
     return save_figure(figure, path)
 
 
+def plot_calibration(results: dict, path: Path) -> Path:
+    """Predicted retention of each replayed example against the retention its loss shows
+    (exp(-(loss now - loss at last training)), at most 1), coloured by task, with y = x."""
+    calibration = results["calibration"]
+    figure = new_figure(5.2, 4.6)
+    axes = figure.add_subplot()
+    if calibration["predicted"]:
+        points = axes.scatter(calibration["predicted"], calibration["observed"], s=6, alpha=0.5,
+                              c=calibration["task"], cmap="viridis")
+        figure.colorbar(points, ax=axes, label="task index", shrink=0.9)
+    else:
+        axes.text(0.5, 0.5, "no replayed example measured", transform=axes.transAxes,
+                  ha="center", va="center", color="gray", fontsize=12)
+    axes.plot([0, 1], [0, 1], color="gray", linestyle="--", linewidth=0.9)
+    axes.set_xlim(-0.02, 1.02)
+    axes.set_ylim(-0.02, 1.02)
+    axes.set_xlabel("predicted retention (memory model)")
+    axes.set_ylabel("observed retention (from the loss)")
+    spearman, error = calibration["spearman"], calibration["mean_abs_error"]
+    axes.set_title(f"Calibration ({results['strategy']}, calibrate: {calibration['mode']})\n"
+                   f"{calibration['measurements']:,} replays, Spearman "
+                   f"{'n/a' if spearman is None else f'{spearman:+.2f}'}, mean |error| "
+                   f"{'n/a' if error is None else f'{error:.2f}'}", fontsize=9)
+    axes.grid(alpha=0.3)
+    return save_figure(figure, path)
+
+
 def _boxes(axes: Any, samples: list[list[float]], names: list[str]) -> None:
     """Box plots with every point jittered on top; an empty buffer shows as a gap."""
     positions = np.arange(1, len(samples) + 1)

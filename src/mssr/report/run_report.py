@@ -27,6 +27,8 @@ def write_report(run_dir: Path, results: dict) -> list[Path]:
                plots.plot_replay_timeline(results, run_dir / "replay_timeline.png")]
     if results["memory_snapshots"]:
         written.append(plots.plot_memory(results, run_dir / "memory.png"))
+        if "calibration" in results:
+            written.append(plots.plot_calibration(results, run_dir / "calibration.png"))
     report = run_dir / REPORT_FILE
     atomic_write_bytes(report, render_report(results, [path.name for path in written]).encode())
     return [report, *written]
