@@ -35,3 +35,10 @@ def split_examples(train: Sequence[T], eval_examples: Sequence[T] | None, eval_f
     return ([train[i] for i in order[carved:]],
             [train[i] for i in sorted(order[:carved])])
 
+
+
+def sample_in_order(items: Sequence[T], count: int, rng: np.random.Generator) -> list[T]:
+    """`count` items drawn without replacement, in their original order (all when fewer)."""
+    if count >= len(items):
+        return list(items)
+    return [items[i] for i in sorted(rng.choice(len(items), size=count, replace=False))]
