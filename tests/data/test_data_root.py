@@ -1,0 +1,85 @@
+"""The data root and `mssr fetch-data`: hub datasets saved once (online), read offline."""
+
+from __future__ import annotations
+
+import pytest
+from hub_fixtures import hub_stand_in
+
+from mssr.cli import main
+from mssr.config import TaskConfig
+from mssr.data.hub import HubSpec, resolve_data_root
+from mssr.data.loaders import load_task
+from mssr.errors import DataError
+
+
+@pytest.fixture
+def fake_hub(monkeypatch):
+    """datasets.load_dataset answering from the stand-ins, recording every call."""
+    import datasets
+
+    calls = []
+    monkeypatch.delenv("MSSR_DATA_ROOT", raising=False)
+
+    def load_dataset(name, config=None, split=None, **kwargs):
+        calls.append((name, config, split, kwargs))
+        whole = hub_stand_in(f"hf:{name}" + (f":{config}" if config else ""))
+        return whole if split is None else whole[split]
+
+    monkeypatch.setattr(datasets, "load_dataset", load_dataset)
+    return calls
+
+
+def test_fetch_data_writes_copies_that_runs_read_offline(fake_hub, tmp_path, monkeypatch,
+                                                         capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["fetch-data", "paper", str(tmp_path)])
+    assert exited.value.code == 0
+    fetched = {(name, config) for name, config, _, _ in fake_hub}
+    assert ("openai/gsm8k", "main") in fetched and ("cais/mmlu", "all") in fetched  # probes too
+    assert len(fetched) == len(fake_hub)  # one download per dataset, shared by its tasks
+    assert all(split is None and kwargs == {} for _, _, split, kwargs in fake_hub)
+    copy = HubSpec.parse("hf:openai/gsm8k:main").local_copy(tmp_path)
+    assert copy == tmp_path / "hf" / "openai" / "gsm8k" / "main" and copy.is_dir()
+    assert f"MSSR_DATA_ROOT={tmp_path}" in capsys.readouterr().out
+
+    fake_hub.clear()
+    monkeypatch.setenv("MSSR_DATA_ROOT", str(tmp_path))
+    task = TaskConfig(name="gsm8k", train="hf:openai/gsm8k:main", eval="hf:openai/gsm8k:main",
+                      eval_split="test", doc_to_text="{{question}}", doc_to_target="{{answer}}")
+    data = load_task(task, seed=0)
+    assert fake_hub == [] and len(data.train) == 12 and len(data.eval) == 12
+    assert data.eval[0].source == "hf:openai/gsm8k:main[test]:1"
+
+    with pytest.raises(SystemExit):  # a second fetch keeps the copies
+        main(["fetch-data", "paper", str(tmp_path)])
+    assert fake_hub == [] and "kept" in capsys.readouterr().out
+
+
+def test_fetch_data_names_sources_that_are_not_on_the_hub(fake_hub, tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main(["fetch-data", "olora", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert f"task amazon: not on the hub; put your copy at {tmp_path}/local/amazon_review_full" \
+        in out
+
+
+def test_remote_code_runs_only_when_the_task_allows_it(fake_hub, tmp_path):
+    task = {"name": "t", "train": "hf:google/boolq", "doc_to_text": "{{question}}",
+            "doc_to_target": "{{answer}}"}
+    load_task(TaskConfig(**task), seed=0)
+    load_task(TaskConfig(**task, trust_remote_code=True), seed=0)
+    assert [kwargs for *_, kwargs in fake_hub] == [{}, {"trust_remote_code": True}]
+
+
+def test_config_key_beats_the_environment(tmp_path, monkeypatch):
+    monkeypatch.setenv("MSSR_DATA_ROOT", str(tmp_path / "env"))
+    assert resolve_data_root(None) == tmp_path / "env"
+    assert resolve_data_root(str(tmp_path / "key")) == tmp_path / "key"
+    monkeypatch.delenv("MSSR_DATA_ROOT")
+    assert resolve_data_root(None) is None
+
+
+@pytest.mark.parametrize("spec", ["hf:../x", "hf:a//b", "hf:a/b:..", "hf:"])
+def test_hub_names_cannot_leave_the_data_root(spec):
+    with pytest.raises(DataError, match="expected hf:NAME"):
+        HubSpec.parse(spec)
