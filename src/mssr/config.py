@@ -191,24 +191,27 @@ class RunConfig:
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
     """Load a YAML config (or the defaults when `path` is None) and apply overrides."""
-    data: dict[str, Any] = {}
-    source = None
-    if path is not None:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as error:
-            raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
-        except UnicodeDecodeError as error:
-            raise ConfigError("config", f"not UTF-8 text (byte {error.start})", source) from None
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError("config", f"invalid YAML: {error}", source) from None
-        if not isinstance(data, dict):
-            raise ConfigError("config", "the file must hold a mapping of sections", source)
+    data = read_config_file(path) if path is not None else {}
     apply_overrides(data, overrides or [])
-    return from_mapping(RunConfig, data, source=source)
+    return from_mapping(RunConfig, data, source=None if path is None else str(path))
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML config file's sections as a plain mapping, not yet checked."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError("config", f"not UTF-8 text (byte {error.start})", source) from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError("config", f"invalid YAML: {error}", source) from None
+    if not isinstance(data, dict):
+        raise ConfigError("config", "the file must hold a mapping of sections", source)
+    return data
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

@@ -107,12 +107,19 @@ def test_mapping_mistakes_are_config_errors_before_any_data_is_read(tmp_path, fi
 
 
 def test_templates_cannot_reach_python_internals(write_jsonl):
-    with pytest.raises(DataError, match="SecurityError|unsafe|undefined"):
+    with pytest.raises(DataError, match="SecurityError: access to attribute '__class__'"):
         mapped(write_jsonl, GSM8K, doc_to_text="{{ question.__class__.__mro__ }}",
                doc_to_target="{{ answer }}")
-    with pytest.raises(DataError, match="doc_to_target"):
+    with pytest.raises(DataError, match="SecurityError: .*'append'") as caught:
         mapped(write_jsonl, NEWS, doc_to_text="{{ text }}",
                doc_to_target="{{ [1, 2].append(3) }}{{ label }}", doc_to_choice=LABELS)
+    assert caught.value.field == "doc_to_target"
+
+
+def test_a_column_may_share_a_name_with_a_python_parameter(write_jsonl):
+    data = mapped(write_jsonl, [{"self": f"q{i}", "args": str(i)} for i in range(4)],
+                  doc_to_text="{{ self }}", doc_to_target="{{ args }}")
+    assert sorted(e.prompt for e in data.train + data.eval) == ["q0", "q1", "q2", "q3"]
 
 
 def test_boxed_filter_reads_math_answers(write_jsonl):

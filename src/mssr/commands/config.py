@@ -10,7 +10,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("file", nargs="?", help="a config to validate and print in full")
     parser.add_argument("overrides", nargs="*", help="key=value overrides")
     parser.add_argument("--sequence", metavar="NAME[:ORDER]",
-                        help="validate and print a ready sequence's run config")
+                        help="validate and print a ready sequence's run config (with the "
+                        "settings of FILE when given)")
     parser.set_defaults(handler=run)
 
 
@@ -19,10 +20,10 @@ def run(args: argparse.Namespace) -> int:
     from mssr.configuration import describe
 
     if args.sequence:
-        from mssr.data.sequences import sequence_config
+        from mssr.data.sequences import sequence_config, split_file_and_overrides
 
-        overrides = [args.file, *args.overrides] if args.file else args.overrides
-        print(dump_config(sequence_config(args.sequence, overrides)), end="")
+        config_file, overrides = split_file_and_overrides(args.file, args.overrides)
+        print(dump_config(sequence_config(args.sequence, overrides, config_file)), end="")
         return 0
     if args.file:
         print(dump_config(load_config(args.file, args.overrides)), end="")

@@ -67,7 +67,7 @@ class FieldMapping:
         from jinja2 import TemplateError, UndefinedError
 
         try:
-            return render(**record)
+            return render(dict(record))  # a column may be named like a parameter
         except UndefinedError as error:
             raise self._error(source, line, field, f"{error.message}; the record's columns "
                               f"are: {', '.join(map(str, record))}") from None

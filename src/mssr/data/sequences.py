@@ -21,7 +21,7 @@ from typing import Any
 
 import yaml
 
-from mssr.config import RunConfig, TaskConfig
+from mssr.config import RunConfig, TaskConfig, read_config_file
 from mssr.configuration import apply_overrides, from_mapping
 from mssr.errors import ConfigError
 from mssr.paths import CONFIGS_DIR
@@ -51,14 +51,20 @@ class ReadySequence:
                               f"{', '.join(self.orders)}", str(self.path))
         return name, self.orders[name]
 
-    def run_data(self, order: str | None = None,
-                 overrides: list[str] | None = None) -> dict[str, Any]:
-        """The run-config mapping of one order: settings, output, the order's tasks, then
-        `key=value` overrides (`tasks.NAME.FIELD=value` reaches one task of the order)."""
+    def run_data(self, order: str | None = None, overrides: list[str] | None = None,
+                 base: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The run-config mapping of one order: the sequence's settings, then `base` (a
+        config file's sections: model, training, replay), the order's tasks, then `key=value`
+        overrides (`tasks.NAME.FIELD=value` reaches one task of the order)."""
         order_name, names = self.order(order)
+        base = base or {}
+        given = [key for key in ("tasks", "suite") if key in base]
+        if given:
+            raise ConfigError(given[0], f"the sequence {self.name} gives the tasks; remove "
+                              f"'{given[0]}' from the config file")
         raw = _read(self.path)["tasks"]
-        data = yaml.safe_load(yaml.safe_dump(self.settings))  # a deep copy
-        data["output"] = f"runs/{self.name}-{order_name}/{{strategy}}-seed{{seed}}"
+        data = _merged(self.settings, base)
+        data.setdefault("output", f"runs/{self.name}-{order_name}/{{strategy}}-seed{{seed}}")
         data["tasks"] = {name: dict(raw[name] or {}) for name in names}
         apply_overrides(data, overrides or [])
         if isinstance(data["tasks"], dict):
@@ -107,13 +113,35 @@ def load_sequence(name: str) -> ReadySequence:
                          orders={k: list(v) for k, v in data["orders"].items()}, probes=probes)
 
 
-def sequence_config(spec: str, overrides: list[str] | None = None) -> RunConfig:
-    """The run config of `NAME[:ORDER]`: the default config, the sequence's settings and
-    tasks, then `key=value` overrides."""
+def sequence_config(spec: str, overrides: list[str] | None = None,
+                    config_file: str | None = None) -> RunConfig:
+    """The run config of `NAME[:ORDER]`: the defaults, the sequence's settings, the sections
+    of `config_file` (e.g. a model preset), the order's tasks, then `key=value` overrides."""
     name, _, order = spec.partition(":")
     sequence = load_sequence(name)
-    return from_mapping(RunConfig, sequence.run_data(order or None, overrides),
-                        source=str(sequence.path))
+    base = read_config_file(config_file) if config_file is not None else None
+    return from_mapping(RunConfig, sequence.run_data(order or None, overrides, base),
+                        source=config_file or str(sequence.path))
+
+
+def split_file_and_overrides(file: str | None,
+                             overrides: list[str]) -> tuple[str | None, list[str]]:
+    """(config file, overrides) of a command line whose optional CONFIG positional took the
+    first `key=value` override (argparse does that when no file is given)."""
+    if file is not None and "=" in file and not Path(file).exists():
+        return None, [file, *overrides]
+    return file, list(overrides)
+
+
+def _merged(base: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of `base` with `update`'s values on top, section by section."""
+    merged = yaml.safe_load(yaml.safe_dump(base)) or {}
+    for key, value in update.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merged(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _read(path: Path) -> dict[str, Any]:
