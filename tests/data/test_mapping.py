@@ -117,8 +117,9 @@ def test_templates_cannot_reach_python_internals(write_jsonl):
 
 
 def test_a_column_may_share_a_name_with_a_python_parameter(write_jsonl):
-    data = mapped(write_jsonl, [{"self": f"q{i}", "args": str(i)} for i in range(4)],
-                  doc_to_text="{{ self }}", doc_to_target="{{ args }}")
+    data = mapped(write_jsonl, [{"self": "x", "args": f"q{i}", "kwargs": str(i)}
+                                for i in range(4)],
+                  doc_to_text="{{ args }}", doc_to_target="{{ kwargs }}")
     assert sorted(e.prompt for e in data.train + data.eval) == ["q0", "q1", "q2", "q3"]
 
 
