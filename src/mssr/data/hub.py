@@ -11,9 +11,12 @@ import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mssr.errors import DataError
+
+if TYPE_CHECKING:
+    from mssr.config import TaskConfig
 
 HUB_PREFIX = "hf:"
 DATA_ROOT_ENV = "MSSR_DATA_ROOT"
@@ -114,7 +117,7 @@ def fetch_copy(spec: str, data_root: Path, trust_remote_code: bool = False,
     return target, True
 
 
-def hub_sources(tasks: list[Any]) -> dict[str, bool]:
+def hub_sources(tasks: list[TaskConfig]) -> dict[str, bool]:
     """Every distinct `hf:` source of `tasks` (train and eval) with whether any task using it
     trusts its remote code."""
     sources: dict[str, bool] = {}

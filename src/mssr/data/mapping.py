@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from mssr.config import TaskConfig
 
-TEMPLATE_FIELDS = ("doc_to_text", "doc_to_target", "doc_to_choice", "answer_pattern")
+MAPPING_FIELDS = ("doc_to_text", "doc_to_target", "doc_to_choice", "answer_pattern")
 _EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
 _INDEX = re.compile(r"^\s*-?\d+\s*$")
 
@@ -46,18 +46,18 @@ class FieldMapping:
         if not isinstance(record, Mapping):
             raise DataError(source, f"task '{self.task}': expected a record of columns, got "
                             f"{type(record).__name__}", line)
-        where = f"{source}:{line}"
+        origin = f"{source}:{line}"
         prompt = self._text(self.text, record, source, line, "doc_to_text")
         target = self._text(self.target, record, source, line, "doc_to_target")
         if self.choices is None:
             response = self._extract(target, source, line)
-            return Example(prompt=prompt, response=response, source=where)
+            return Example(prompt=prompt, response=response, source=origin)
         choices = self._choices(record, source, line)
         answer = self._answer_index(target, choices, source, line)
         if self.format == "prompt_response":
-            return Example(prompt=prompt, response=choices[answer], source=where)
+            return Example(prompt=prompt, response=choices[answer], source=origin)
         return Example(prompt=prompt, response=choices[answer], choices=choices, answer=answer,
-                       source=where)
+                       source=origin)
 
     def _error(self, source: str, line: int, field: str, message: str) -> DataError:
         return DataError(source, f"task '{self.task}': {message}", line, field)
@@ -134,14 +134,10 @@ class FieldMapping:
                           f"choice index nor one of the choices {list(choices)}")
 
 
-def check_mapping(task: TaskConfig) -> None:
-    """ConfigError unless the task's mapping keys fit together and its templates compile."""
-    compile_mapping(task)
-
-
 def compile_mapping(task: TaskConfig) -> FieldMapping | None:
-    """The task's FieldMapping, or None for records in one of the three built-in formats."""
-    given = [name for name in TEMPLATE_FIELDS if getattr(task, name) is not None]
+    """The task's FieldMapping, or None for records in one of the three built-in formats;
+    ConfigError when its mapping keys do not fit together or a template does not compile."""
+    given = [name for name in MAPPING_FIELDS if getattr(task, name) is not None]
     if task.doc_to_text is None and task.doc_to_target is None:
         if given:
             raise ConfigError(given[0], f"task '{task.name}': needs doc_to_text and "
