@@ -83,3 +83,17 @@ def test_config_key_beats_the_environment(tmp_path, monkeypatch):
 def test_hub_names_cannot_leave_the_data_root(spec):
     with pytest.raises(DataError, match="expected hf:NAME"):
         HubSpec.parse(spec)
+
+
+def test_fetch_data_reads_a_config_file_and_where_names_a_missing_column(fake_hub, tmp_path):
+    config = tmp_path / "run.yaml"
+    config.write_text('tasks:\n  - {name: q, train: "hf:google/boolq", where: {nope: 1},\n'
+                      '     doc_to_text: "{{question}}", doc_to_target: "{{answer}}"}\n')
+    with pytest.raises(SystemExit):
+        main(["fetch-data", str(config), str(tmp_path / "root")])
+    assert [(name, split) for name, _, split, _ in fake_hub] == [("google/boolq", None)]
+    task = TaskConfig(name="q", train="hf:google/boolq", where={"nope": 1},
+                      doc_to_text="{{question}}", doc_to_target="{{answer}}")
+    with pytest.raises(DataError, match="no column 'nope'; columns: question, answer") as caught:
+        load_task(task, seed=0, data_root=str(tmp_path / "root"))
+    assert caught.value.field == "where.nope"
