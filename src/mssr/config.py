@@ -51,14 +51,14 @@ class TaskConfig:
     def validate(self) -> None:
         require(bool(self.name), "name", "must not be empty")
         require(self.format in FORMATS, "format", f"choose one of: {', '.join(FORMATS)}")
-        from mssr.data.mapping import compile_mapping
-
-        compile_mapping(self)  # template syntax and key combinations, before any data
         require(self.scorer in SCORERS, "scorer", f"choose one of: {', '.join(SCORERS)}")
         require(0.0 < self.eval_fraction < 1.0, "eval_fraction", "must be in (0, 1)")
         for name in ("max_train_examples", "max_eval_examples"):
             value = getattr(self, name)
             require(value is None or value >= 1, name, "must be >= 1 or null")
+        from mssr.data.mapping import compile_mapping
+
+        compile_mapping(self)  # template syntax and key combinations, before any data
 
 
 @dataclass

@@ -97,3 +97,23 @@ def test_fetch_data_reads_a_config_file_and_where_names_a_missing_column(fake_hu
     with pytest.raises(DataError, match="no column 'nope'; columns: question, answer") as caught:
         load_task(task, seed=0, data_root=str(tmp_path / "root"))
     assert caught.value.field == "where.nope"
+
+
+def test_capped_tasks_decode_a_seeded_sample_of_a_sorted_dataset(tmp_path):
+    import datasets
+
+    sorted_by_label = datasets.Dataset.from_list(
+        [{"text": f"row {i}", "label": i // 50} for i in range(200)])  # like dbpedia's test
+    datasets.DatasetDict({"train": sorted_by_label, "test": sorted_by_label}).save_to_disk(
+        str(HubSpec.parse("hf:x/sorted").local_copy(tmp_path)))
+    task = TaskConfig(name="t", train="hf:x/sorted", eval="hf:x/sorted", eval_split="test",
+                      max_train_examples=10, max_eval_examples=20, doc_to_text="{{text}}",
+                      doc_to_target="{{label}}", doc_to_choice=["a", "b", "c", "d"])
+    first = load_task(task, seed=0, data_root=str(tmp_path))
+    rows = [int(e.source.rsplit(":", 1)[1]) for e in first.eval]
+    assert len(rows) == 20 and rows == sorted(rows) and rows != list(range(1, 21))
+    assert {e.answer for e in first.eval} == {0, 1, 2, 3}
+    assert len(first.train) == 10 and {e.answer for e in first.train} != {0}
+    again = load_task(task, seed=0, data_root=str(tmp_path))
+    assert (again.train, again.eval) == (first.train, first.eval)
+    assert load_task(task, seed=1, data_root=str(tmp_path)).eval != first.eval

@@ -12,8 +12,8 @@ from mssr.data.hub import resolve_data_root
 from mssr.data.mapping import FieldMapping, compile_mapping
 from mssr.data.schema import Example
 from mssr.data.scorer_choice import resolve_scorer
-from mssr.data.sources import open_source
-from mssr.data.splits import sample_in_order, split_examples, task_rng
+from mssr.data.sources import RowChooser, open_source
+from mssr.data.splits import row_sampler, sample_in_order, split_examples, task_rng
 from mssr.data.validation import detect_format, matching_formats, to_example
 from mssr.errors import DataError
 
@@ -48,11 +48,16 @@ def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False,
     `data_root` (else $MSSR_DATA_ROOT) holds local copies of `hf:` sources."""
     reader = TaskReader(mapping=compile_mapping(task), data_root=resolve_data_root(data_root),
                         trust_remote_code=task.trust_remote_code, where=task.where)
-    train = reader.read(task.train, task.format, task.split, skip_bad_lines)
+    # with a given eval source, only the capped number of rows of a dataset is decoded;
+    # carving an eval split needs every training row
+    train = reader.read(task.train, task.format, task.split, skip_bad_lines, row_sampler(
+        task.max_train_examples if task.eval is not None else None,
+        task_rng(seed, f"{task.name}/train-rows")))
     evaluation = None
     if task.eval is not None:
         evaluation = reader.read(task.eval, task.format, task.eval_split or task.split,
-                                 skip_bad_lines)
+                                 skip_bad_lines, row_sampler(task.max_eval_examples,
+                                                             task_rng(seed, f"{task.name}/eval")))
         if evaluation.format != train.format:
             raise DataError(evaluation.source, f"{evaluation.format} records, but the train "
                             f"data {train.source} holds {train.format} records")
@@ -83,11 +88,13 @@ class TaskReader:
     where: dict[str, Any] | None = None
 
     def read(self, source: str, record_format: str = "auto", split: str = "train",
-             skip_bad_lines: bool = False) -> SourceExamples:
+             skip_bad_lines: bool = False, choose: RowChooser | None = None) -> SourceExamples:
         """Every valid record of `source` as an Example. `record_format` 'auto' takes the
         format of the first valid record; a later record of another format is an error on
-        its line. A field mapping builds the examples itself, in its one format."""
-        opened = open_source(source, split, self.data_root, self.trust_remote_code, self.where)
+        its line. A field mapping builds the examples itself, in its one format. `choose`
+        picks which rows of a dataset to read (see open_source)."""
+        opened = open_source(source, split, self.data_root, self.trust_remote_code, self.where,
+                             choose)
         examples: list[Example] = []
         resolved = None
         records = skipped = 0

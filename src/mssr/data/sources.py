@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from typing import Any
 from mssr.data.hub import HUB_PREFIX, expand_data_root, hub_split
 from mssr.errors import DataError
 
+RowChooser = Callable[[int], Sequence[int]]
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -32,18 +33,20 @@ class RecordSource:
 
 
 def open_source(source: str, split: str, data_root: Path | None = None,
-                trust_remote_code: bool = False,
-                where: Mapping[str, Any] | None = None) -> RecordSource:
+                trust_remote_code: bool = False, where: Mapping[str, Any] | None = None,
+                choose: RowChooser | None = None) -> RecordSource:
     """The records of `source`; `split` selects from a DatasetDict or a hub dataset, `where`
-    keeps only records whose columns have the given values (line numbers stay the source's)."""
+    keeps only records whose columns have the given values, and `choose(count)` picks the
+    positions to read among a dataset's `count` remaining rows (JSON files are read whole).
+    Line and row numbers stay the source's."""
     source = expand_data_root(source, data_root)
     if source.startswith(HUB_PREFIX):
         name, dataset = hub_split(source, split, data_root, trust_remote_code)
-        return RecordSource(name, _rows(dataset, where, name))
+        return RecordSource(name, _rows(dataset, where, name, choose))
     path = Path(source)
     if path.is_dir():
         name, dataset = saved_dataset(path, split)
-        return RecordSource(name, _rows(dataset, where, name))
+        return RecordSource(name, _rows(dataset, where, name, choose))
     if not path.is_file():
         raise DataError(source, "file not found")
     suffix = path.suffix.lower()
@@ -159,19 +162,26 @@ def saved_dataset(path: Path, split: str) -> tuple[str, Any]:
     return str(path), loaded
 
 
-def _rows(dataset: Any, where: Mapping[str, Any] | None, name: str) -> Iterator[tuple[int, Any]]:
-    """A dataset's rows numbered from 1; with `where`, only the matching rows, selected by
-    reading the filter's columns alone (fast on large hub datasets)."""
-    if not where:
+def _rows(dataset: Any, where: Mapping[str, Any] | None, name: str,
+          choose: RowChooser | None) -> Iterator[tuple[int, Any]]:
+    """A dataset's rows numbered from 1: with `where`, only the matching rows (found by
+    reading the filter's columns alone), and of those only the ones `choose` picks, so a
+    large hub dataset is decoded only where it is used."""
+    if not where and choose is None:
         return enumerate(dataset, start=1)
-    missing = [column for column in where if column not in dataset.column_names]
-    if missing:
-        raise DataError(name, f"no column {missing[0]!r}; columns: "
-                        f"{', '.join(dataset.column_names)}", field=f"where.{missing[0]}")
-    keep = [index for index, row in enumerate(zip(*(dataset[column] for column in where),
-                                                  strict=True))
-            if list(row) == list(where.values())]
-    return zip((index + 1 for index in keep), dataset.select(keep), strict=True)
+    rows: Sequence[int] = range(len(dataset))
+    if where:
+        missing = [column for column in where if column not in dataset.column_names]
+        if missing:
+            raise DataError(name, f"no column {missing[0]!r}; columns: "
+                            f"{', '.join(dataset.column_names)}", field=f"where.{missing[0]}")
+        wanted = list(where.values())
+        rows = [index for index, values in enumerate(zip(*(dataset[column] for column in where),
+                                                         strict=True))
+                if list(values) == wanted]
+    if choose is not None:
+        rows = [rows[position] for position in choose(len(rows))]
+    return zip((index + 1 for index in rows), dataset.select(rows), strict=True)
 
 
 def _keep_where(records: Iterator[tuple[int, Any]], where: Mapping[str, Any] | None,

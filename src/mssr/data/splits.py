@@ -4,7 +4,7 @@ every resumed run sees the same examples."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -42,3 +42,13 @@ def sample_in_order(items: Sequence[T], count: int, rng: np.random.Generator) ->
     if count >= len(items):
         return list(items)
     return [items[i] for i in sorted(rng.choice(len(items), size=count, replace=False))]
+
+
+def row_sampler(count: int | None,
+                rng: np.random.Generator) -> Callable[[int], list[int]] | None:
+    """A chooser of `count` sorted row positions out of n (all when n <= count); None when
+    there is no limit."""
+    if count is None:
+        return None
+    return lambda total: sorted(rng.choice(total, size=count, replace=False).tolist()) \
+        if total > count else list(range(total))
