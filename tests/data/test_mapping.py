@@ -126,6 +126,10 @@ def test_a_column_may_share_a_name_with_a_python_parameter(write_jsonl):
 def test_boxed_filter_reads_math_answers(write_jsonl):
     assert last_boxed(r"so $x = \boxed{\frac{1}{2}}$ and \boxed{3}") == "3"
     assert last_boxed(r"the answer is $\boxed{\frac{1}{2}}$.") == r"\frac{1}{2}"
+    assert last_boxed(r"so $\fbox{7}$") == "7" and last_boxed(r"is $\boxed 5$.") == "5"
+    for broken in (r"\boxed{1", r"\boxed", "no answer"):
+        with pytest.raises(ValueError):
+            last_boxed(broken)
     records = [{"problem": f"p{i}", "solution": rf"Thus $\boxed{{{i}^{{2}}}}$."}
                for i in range(5)] + [{"problem": "p", "solution": "no box"}]
     with pytest.raises(DataError, match="no .boxed") as caught:

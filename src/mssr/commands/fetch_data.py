@@ -4,6 +4,10 @@ DIR, so that runs with `data_root: DIR` (or $MSSR_DATA_ROOT=DIR) work offline.""
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mssr.config import TaskConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -36,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _tasks(config: str) -> list:
+def _tasks(config: str) -> list[TaskConfig]:
     """The tasks of a config file, or of every order and probe of a ready sequence."""
     from pathlib import Path
 

@@ -179,19 +179,26 @@ def sandbox() -> Any:
 
 
 def last_boxed(text: str) -> str:
-    r"""The content of the last `\boxed{...}` in `text`, nested braces included (MATH's final
-    answers); ValueError when there is none."""
-    start = text.rfind("\\boxed{")
+    r"""The content of the last `\boxed{...}` (or `\fbox{...}`, or `\boxed x`) in `text`,
+    nested braces included: MATH's final answers. ValueError when there is none."""
+    start = max(text.rfind("\\boxed"), text.rfind("\\fbox"))
     if start < 0:
         raise ValueError("no \\boxed{...} answer in the text")
-    depth, position = 0, start + len("\\boxed")
-    for index in range(position, len(text)):
+    if text.startswith("\\boxed ", start):
+        answer = text[start + len("\\boxed "):].split("$")[0].strip()
+        if answer:
+            return answer
+    opening = start + len("\\boxed" if text.startswith("\\boxed", start) else "\\fbox")
+    if not text.startswith("{", opening):
+        raise ValueError("no \\boxed{...} answer in the text")
+    depth = 0
+    for index in range(opening, len(text)):
         if text[index] == "{":
             depth += 1
         elif text[index] == "}":
             depth -= 1
             if depth == 0:
-                return text[position + 1:index]
+                return text[opening + 1:index]
     raise ValueError("unbalanced braces in \\boxed{...}")
 
 
