@@ -10,7 +10,8 @@ import sys
 
 from mssr.errors import MSSRError
 
-COMMANDS = ("run", "demo", "compare", "suites", "simulate", "bench", "config")
+COMMANDS = ("run", "demo", "compare", "suites", "simulate", "bench", "config", "sequences",
+            "fetch-data")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -18,7 +19,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="mssr", description="Continual fine-tuning of language models with replay.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
-        importlib.import_module(f"mssr.commands.{name}").register(subparsers)
+        importlib.import_module(f"mssr.commands.{name.replace('-', '_')}").register(subparsers)
     return parser
 
 

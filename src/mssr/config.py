@@ -13,7 +13,7 @@ from mssr.configuration import apply_overrides, from_mapping, help_field, requir
 from mssr.errors import ConfigError
 from mssr.replay.config import ReplayConfig
 
-SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss")
+SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
 
 
@@ -33,6 +33,20 @@ class TaskConfig:
     split: str = help_field("train", "split to read from a DatasetDict or hub dataset")
     eval_split: str | None = help_field(
         None, "split of the eval source to read (None: the same as split)")
+    doc_to_text: str | None = help_field(
+        None, "Jinja template of the prompt from a record's columns (lm-eval style); with "
+        "doc_to_target it replaces the prompt/response/question keys")
+    doc_to_target: str | None = help_field(
+        None, "Jinja template of the response; with doc_to_choice, the answer's index or text")
+    doc_to_choice: list[str] | str | None = help_field(
+        None, "the choices: a list of labels, or one '{{ expression }}' giving a list")
+    answer_pattern: str | None = help_field(
+        None, "regex applied to the rendered target: the response becomes its first group "
+        "(of the last match), e.g. '#### (.+)' for GSM8K's final answer")
+    where: dict[str, Any] | None = help_field(
+        None, "keep only records whose columns have these values (e.g. {task_name: ...})")
+    trust_remote_code: bool = help_field(
+        False, "let datasets run a hub dataset's own loading code (off: never run it)")
 
     def validate(self) -> None:
         require(bool(self.name), "name", "must not be empty")
@@ -42,6 +56,9 @@ class TaskConfig:
         for name in ("max_train_examples", "max_eval_examples"):
             value = getattr(self, name)
             require(value is None or value >= 1, name, "must be >= 1 or null")
+        from mssr.data.mapping import compile_mapping
+
+        compile_mapping(self)  # template syntax and key combinations, before any data
 
 
 @dataclass
@@ -143,6 +160,9 @@ class RunConfig:
     tasks: list[TaskConfig] = help_field([], "the task sequence (or use suite)")
     suite: SuiteConfig | None = help_field(None, "a built-in suite instead of explicit tasks")
     skip_bad_lines: bool = help_field(False, "skip malformed data lines (counted), not fail")
+    data_root: str | None = help_field(
+        None, "local copies of hub datasets (`mssr fetch-data`): hf:NAME[:CONFIG] is read from "
+        "DATA_ROOT/hf/NAME/CONFIG; None: $MSSR_DATA_ROOT, else the hub")
     model: ModelConfig = field(default_factory=ModelConfig)
     lora: LoraConfig = field(default_factory=LoraConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -171,24 +191,27 @@ class RunConfig:
 
 def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
     """Load a YAML config (or the defaults when `path` is None) and apply overrides."""
-    data: dict[str, Any] = {}
-    source = None
-    if path is not None:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as error:
-            raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
-        except UnicodeDecodeError as error:
-            raise ConfigError("config", f"not UTF-8 text (byte {error.start})", source) from None
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as error:
-            raise ConfigError("config", f"invalid YAML: {error}", source) from None
-        if not isinstance(data, dict):
-            raise ConfigError("config", "the file must hold a mapping of sections", source)
+    data = read_config_file(path) if path is not None else {}
     apply_overrides(data, overrides or [])
-    return from_mapping(RunConfig, data, source=source)
+    return from_mapping(RunConfig, data, source=None if path is None else str(path))
+
+
+def read_config_file(path: str | Path) -> dict[str, Any]:
+    """A YAML config file's sections as a plain mapping, not yet checked."""
+    source = str(path)
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError("config", f"cannot read {path}: {error.strerror}", source) from None
+    except UnicodeDecodeError as error:
+        raise ConfigError("config", f"not UTF-8 text (byte {error.start})", source) from None
+    try:
+        data = yaml.safe_load(text) or {}
+    except yaml.YAMLError as error:
+        raise ConfigError("config", f"invalid YAML: {error}", source) from None
+    if not isinstance(data, dict):
+        raise ConfigError("config", "the file must hold a mapping of sections", source)
+    return data
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

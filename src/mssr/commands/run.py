@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import argparse
 
+from mssr.errors import ConfigError
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
         "run", help="run a continual fine-tuning config",
         description="Train the config's tasks one after another with a replay strategy; "
         "writes results.json, report.md and plots to the run directory.")
-    parser.add_argument("config", help="YAML config (see configs/ and `mssr config`)")
+    parser.add_argument("config", nargs="?",
+                        help="YAML config (see configs/ and `mssr config`); optional with "
+                        "--sequence")
+    parser.add_argument("--sequence", metavar="NAME[:ORDER]",
+                        help="run a ready sequence (`mssr sequences`): its tasks, with the "
+                        "config file's settings (optional: defaults) and key=value overrides")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
                         help="config overrides, e.g. train.lr=1e-4 replay.schedule.window=2")
     parser.add_argument("--strategy", help="replay strategy, or 'joint' for multi-task training")
@@ -35,14 +42,22 @@ def strategy_overrides(strategy: str | None) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from mssr.config import load_config
+    from mssr.data.sequences import sequence_config, split_file_and_overrides
     from mssr.engine.launch import execute
 
-    overrides = list(args.overrides) + strategy_overrides(args.strategy)
+    config_file, overrides = split_file_and_overrides(args.config, args.overrides)
+    overrides += strategy_overrides(args.strategy)
     if args.seed is not None:
         overrides.append(f"seed={args.seed}")
     if args.output is not None:
         overrides.append(f"output={args.output}")
-    config = load_config(args.config, overrides)
+    if args.sequence is not None:
+        config = sequence_config(args.sequence, overrides, config_file)
+    elif config_file is not None:
+        config = load_config(config_file, overrides)
+    else:
+        raise ConfigError("config", "give a config file, --sequence NAME[:ORDER], or both "
+                          "(the file's model and training settings, the sequence's tasks)")
     run_dir, results = execute(config, resume=args.resume, overwrite=args.overwrite,
                                show_progress=not args.no_progress)
     metrics = results["metrics"]

@@ -4,12 +4,16 @@ deterministically and settle its format and scorer. Reads only, never writes."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 from mssr.config import TaskConfig
+from mssr.data.hub import resolve_data_root
+from mssr.data.mapping import FieldMapping, compile_mapping
 from mssr.data.schema import Example
 from mssr.data.scorer_choice import resolve_scorer
-from mssr.data.sources import open_source
-from mssr.data.splits import split_examples, task_rng
+from mssr.data.sources import RowChooser, open_source
+from mssr.data.splits import row_sampler, sample_in_order, split_examples, task_rng
 from mssr.data.validation import detect_format, matching_formats, to_example
 from mssr.errors import DataError
 
@@ -38,13 +42,22 @@ class SourceExamples:
     skipped_lines: int
 
 
-def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False) -> TaskData:
-    """Load and validate `task`; with `skip_bad_lines`, malformed lines are counted, not fatal."""
-    train = load_examples(task.train, task.format, task.split, skip_bad_lines)
+def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False,
+              data_root: str | None = None) -> TaskData:
+    """Load and validate `task`; with `skip_bad_lines`, malformed lines are counted, not fatal.
+    `data_root` (else $MSSR_DATA_ROOT) holds local copies of `hf:` sources."""
+    reader = TaskReader(mapping=compile_mapping(task), data_root=resolve_data_root(data_root),
+                        trust_remote_code=task.trust_remote_code, where=task.where)
+    # with a given eval source, only the capped number of rows of a dataset is decoded;
+    # carving an eval split needs every training row
+    train = reader.read(task.train, task.format, task.split, skip_bad_lines, row_sampler(
+        task.max_train_examples if task.eval is not None else None,
+        task_rng(seed, f"{task.name}/train-rows")))
     evaluation = None
     if task.eval is not None:
-        evaluation = load_examples(task.eval, task.format, task.eval_split or task.split,
-                                   skip_bad_lines)
+        evaluation = reader.read(task.eval, task.format, task.eval_split or task.split,
+                                 skip_bad_lines, row_sampler(task.max_eval_examples,
+                                                             task_rng(seed, f"{task.name}/eval")))
         if evaluation.format != train.format:
             raise DataError(evaluation.source, f"{evaluation.format} records, but the train "
                             f"data {train.source} holds {train.format} records")
@@ -52,38 +65,68 @@ def load_task(task: TaskConfig, seed: int, skip_bad_lines: bool = False) -> Task
         train.examples, evaluation.examples if evaluation else None, task.eval_fraction,
         task_rng(seed, task.name), train.source)
     train_examples = train_examples[:task.max_train_examples]
-    eval_examples = eval_examples[:task.max_eval_examples]
+    if evaluation is not None and task.max_eval_examples is not None:
+        # a given eval set may be sorted (by label, say): sample it, keeping its order
+        eval_examples = sample_in_order(eval_examples, task.max_eval_examples,
+                                        task_rng(seed, f"{task.name}/eval"))
+    else:
+        eval_examples = eval_examples[:task.max_eval_examples]
     scorer = resolve_scorer(task.scorer, train.format, train_examples + eval_examples, task.name)
     skipped = train.skipped_lines + (evaluation.skipped_lines if evaluation else 0)
     return TaskData(name=task.name, train=train_examples, eval=eval_examples,
                     format=train.format, scorer=scorer, skipped_lines=skipped)
 
 
+@dataclass(frozen=True)
+class TaskReader:
+    """How a task's sources are read: its field mapping (None: the built-in record formats),
+    the data root, whether a hub dataset may run its own code, and its record filter."""
+
+    mapping: FieldMapping | None = None
+    data_root: Path | None = None
+    trust_remote_code: bool = False
+    where: dict[str, Any] | None = None
+
+    def read(self, source: str, record_format: str = "auto", split: str = "train",
+             skip_bad_lines: bool = False, choose: RowChooser | None = None) -> SourceExamples:
+        """Every valid record of `source` as an Example. `record_format` 'auto' takes the
+        format of the first valid record; a later record of another format is an error on
+        its line. A field mapping builds the examples itself, in its one format. `choose`
+        picks which rows of a dataset to read (see open_source)."""
+        opened = open_source(source, split, self.data_root, self.trust_remote_code, self.where,
+                             choose)
+        examples: list[Example] = []
+        resolved = None
+        records = skipped = 0
+        for line, record in opened.records:
+            records += 1
+            try:
+                if isinstance(record, DataError):
+                    raise record
+                if self.mapping is not None:
+                    examples.append(self.mapping.example(record, opened.name, line))
+                    resolved = self.mapping.format
+                    continue
+                line_format = _record_format(record, record_format, resolved, opened.name,
+                                             line)
+                examples.append(to_example(record, line_format, opened.name, line))
+                resolved = line_format
+            except DataError:
+                if not skip_bad_lines:
+                    raise
+                skipped += 1
+        if records == 0:
+            raise DataError(opened.name, "empty: no records" + (
+                f" matching where {self.where}" if self.where else ""))
+        if resolved is None or not examples:
+            raise DataError(opened.name, f"no valid records ({skipped} bad lines skipped)")
+        return SourceExamples(opened.name, examples, resolved, skipped)
+
+
 def load_examples(source: str, record_format: str = "auto", split: str = "train",
                   skip_bad_lines: bool = False) -> SourceExamples:
-    """Every valid record of `source` as an Example. `record_format` 'auto' takes the format of
-    the first valid record; a later record of another format is an error on its line."""
-    opened = open_source(source, split)
-    examples: list[Example] = []
-    resolved = None
-    records = skipped = 0
-    for line, record in opened.records:
-        records += 1
-        try:
-            if isinstance(record, DataError):
-                raise record
-            line_format = _record_format(record, record_format, resolved, opened.name, line)
-            examples.append(to_example(record, line_format, opened.name, line))
-            resolved = line_format
-        except DataError:
-            if not skip_bad_lines:
-                raise
-            skipped += 1
-    if records == 0:
-        raise DataError(opened.name, "empty: no records")
-    if resolved is None or not examples:
-        raise DataError(opened.name, f"no valid records ({skipped} bad lines skipped)")
-    return SourceExamples(opened.name, examples, resolved, skipped)
+    """Every valid record of `source` in the built-in record formats (see TaskReader.read)."""
+    return TaskReader().read(source, record_format, split, skip_bad_lines)
 
 
 def check_task_size(data: TaskData, minimum: int, what: str) -> None:

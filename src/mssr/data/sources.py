@@ -1,5 +1,6 @@
 """Raw records of a task source: a .jsonl or .json file, a `datasets.save_to_disk` directory,
-or `hf:NAME[:CONFIG]` on the Hugging Face hub. Local sources are only read, never written.
+or `hf:NAME[:CONFIG]` on the Hugging Face hub (or its copy under the data root, see
+`mssr.data.hub`). Local sources are only read, never written.
 
 Problems with the whole source (missing, unreadable, not JSON at all) raise a DataError at
 once. A single .jsonl line that cannot be decoded is yielded as a DataError in place of its
@@ -10,14 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mssr.data.hub import HUB_PREFIX, expand_data_root, hub_split
 from mssr.errors import DataError
 
-HUB_PREFIX = "hf:"
+RowChooser = Callable[[int], Sequence[int]]
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
 
 
@@ -30,21 +32,28 @@ class RecordSource:
     records: Iterator[tuple[int, Any]]
 
 
-def open_source(source: str, split: str) -> RecordSource:
-    """The records of `source`; `split` selects from a DatasetDict or a hub dataset."""
+def open_source(source: str, split: str, data_root: Path | None = None,
+                trust_remote_code: bool = False, where: Mapping[str, Any] | None = None,
+                choose: RowChooser | None = None) -> RecordSource:
+    """The records of `source`; `split` selects from a DatasetDict or a hub dataset, `where`
+    keeps only records whose columns have the given values, and `choose(count)` picks the
+    positions to read among a dataset's `count` remaining rows (JSON files are read whole).
+    Line and row numbers stay the source's."""
+    source = expand_data_root(source, data_root)
     if source.startswith(HUB_PREFIX):
-        return RecordSource(source, _rows(_hub_dataset(source, split)))
+        name, dataset = hub_split(source, split, data_root, trust_remote_code)
+        return RecordSource(name, _rows(dataset, where, name, choose))
     path = Path(source)
     if path.is_dir():
-        name, dataset = _saved_dataset(path, split)
-        return RecordSource(name, _rows(dataset))
+        name, dataset = saved_dataset(path, split)
+        return RecordSource(name, _rows(dataset, where, name, choose))
     if not path.is_file():
         raise DataError(source, "file not found")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
-        return RecordSource(source, _jsonl_records(path))
+        return RecordSource(source, _keep_where(_jsonl_records(path), where, source))
     if suffix == ".json":
-        return RecordSource(source, _json_records(path))
+        return RecordSource(source, _keep_where(_json_records(path), where, source))
     raise DataError(source, f"unsupported file type {suffix!r}: use .jsonl, .json, a "
                     f"datasets.save_to_disk directory or {HUB_PREFIX}NAME[:CONFIG]")
 
@@ -136,7 +145,7 @@ def _element_lines(text: str, position: int) -> Iterator[int]:
             position = _skip_space(text, position + 1)
 
 
-def _saved_dataset(path: Path, split: str) -> tuple[str, Any]:
+def saved_dataset(path: Path, split: str) -> tuple[str, Any]:
     """A Dataset, or the `split` of a DatasetDict, saved with `save_to_disk`."""
     import datasets
 
@@ -153,20 +162,33 @@ def _saved_dataset(path: Path, split: str) -> tuple[str, Any]:
     return str(path), loaded
 
 
-def _hub_dataset(spec: str, split: str) -> Any:
-    """`split` of hub dataset `hf:NAME[:CONFIG]` through datasets.load_dataset (online only)."""
-    import datasets
+def _rows(dataset: Any, where: Mapping[str, Any] | None, name: str,
+          choose: RowChooser | None) -> Iterator[tuple[int, Any]]:
+    """A dataset's rows numbered from 1: with `where`, only the matching rows (found by
+    reading the filter's columns alone), and of those only the ones `choose` picks, so a
+    large hub dataset is decoded only where it is used."""
+    if not where and choose is None:
+        return enumerate(dataset, start=1)
+    rows: Sequence[int] = range(len(dataset))
+    if where:
+        missing = [column for column in where if column not in dataset.column_names]
+        if missing:
+            raise DataError(name, f"no column {missing[0]!r}; columns: "
+                            f"{', '.join(dataset.column_names)}", field=f"where.{missing[0]}")
+        wanted = list(where.values())
+        rows = [index for index, values in enumerate(zip(*(dataset[column] for column in where),
+                                                         strict=True))
+                if list(values) == wanted]
+    if choose is not None:
+        rows = [rows[position] for position in choose(len(rows))]
+    return zip((index + 1 for index in rows), dataset.select(rows), strict=True)
 
-    name, _, config = spec[len(HUB_PREFIX):].partition(":")
-    if not name:
-        raise DataError(spec, f"expected {HUB_PREFIX}NAME[:CONFIG]")
-    try:
-        return datasets.load_dataset(name, config or None, split=split)
-    except Exception as error:  # the hub client raises many types; each means "not available"
-        raise DataError(spec, f"cannot load from the Hugging Face hub ({type(error).__name__}: "
-                        f"{error}). Hub datasets need a network connection; offline, save the "
-                        "dataset with datasets.save_to_disk and give its directory") from None
 
-
-def _rows(dataset: Any) -> Iterator[tuple[int, Any]]:
-    return enumerate(dataset, start=1)
+def _keep_where(records: Iterator[tuple[int, Any]], where: Mapping[str, Any] | None,
+                name: str) -> Iterator[tuple[int, Any]]:
+    """The records of a JSON source whose columns have the values of `where`."""
+    if not where:
+        return records
+    return ((line, record) for line, record in records
+            if not isinstance(record, dict) or
+            all(record.get(column) == value for column, value in where.items()))

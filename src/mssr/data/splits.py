@@ -4,7 +4,7 @@ every resumed run sees the same examples."""
 from __future__ import annotations
 
 import zlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -35,3 +35,20 @@ def split_examples(train: Sequence[T], eval_examples: Sequence[T] | None, eval_f
     return ([train[i] for i in order[carved:]],
             [train[i] for i in sorted(order[:carved])])
 
+
+
+def sample_in_order(items: Sequence[T], count: int, rng: np.random.Generator) -> list[T]:
+    """`count` items drawn without replacement, in their original order (all when fewer)."""
+    if count >= len(items):
+        return list(items)
+    return [items[i] for i in sorted(rng.choice(len(items), size=count, replace=False))]
+
+
+def row_sampler(count: int | None,
+                rng: np.random.Generator) -> Callable[[int], list[int]] | None:
+    """A chooser of `count` sorted row positions out of n (all when n <= count); None when
+    there is no limit."""
+    if count is None:
+        return None
+    return lambda total: sorted(rng.choice(total, size=count, replace=False).tolist()) \
+        if total > count else list(range(total))

@@ -45,7 +45,8 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
     """Load, validate and tokenize every task before any training starts."""
     prepared = []
     for index, task in enumerate(task_configs(config, data_dir)):
-        data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines)
+        data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines,
+                         data_root=config.data_root)
         check_task_size(data, config.train.batch_size, "train.batch_size")
         if config.replay.strategy != "none":
             check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")

@@ -1,0 +1,52 @@
+"""`mssr fetch-data CONFIG DIR`: save every hub dataset a config or ready sequence uses under
+DIR, so that runs with `data_root: DIR` (or $MSSR_DATA_ROOT=DIR) work offline."""
+
+from __future__ import annotations
+
+import argparse
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mssr.config import TaskConfig
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        "fetch-data", help="download a config's hub datasets into a data root (online)",
+        description="Write a datasets.save_to_disk copy of every hf: source of CONFIG (a YAML "
+        "config or a ready sequence NAME, all its orders and probes) under DIR/hf/NAME/CONFIG.")
+    parser.add_argument("config", help="YAML config file, or a ready sequence (`mssr sequences`)")
+    parser.add_argument("directory", metavar="DIR", help="the data root to write")
+    parser.add_argument("--overwrite", action="store_true", help="download copies again")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from mssr.data.hub import DATA_ROOT_FIELD, fetch_copy, hub_sources
+
+    root = Path(args.directory).expanduser()
+    tasks = _tasks(args.config)
+    for source, trust_remote_code in hub_sources(tasks).items():
+        path, written = fetch_copy(source, root, trust_remote_code, args.overwrite)
+        print(f"{'wrote' if written else 'kept '} {source:50s} {path}")
+    for task in tasks:
+        for source in {task.train, task.eval} - {None}:
+            if DATA_ROOT_FIELD in source:
+                print(f"task {task.name}: not on the hub; put your copy at "
+                      f"{source.replace(DATA_ROOT_FIELD, str(root))}")
+    print(f"offline runs: set data_root: {root} in the config, or MSSR_DATA_ROOT={root}")
+    return 0
+
+
+def _tasks(config: str) -> list[TaskConfig]:
+    """The tasks of a config file, or of every order and probe of a ready sequence."""
+    from pathlib import Path
+
+    from mssr.config import load_config
+    from mssr.data.sequences import load_sequence
+
+    if Path(config).is_file():
+        return load_config(config).tasks
+    return list(load_sequence(config).tasks.values())
