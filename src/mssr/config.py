@@ -13,7 +13,7 @@ from mssr.configuration import apply_overrides, from_mapping, help_field, requir
 from mssr.errors import ConfigError
 from mssr.replay.config import ReplayConfig
 
-SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss")
+SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
 
 
