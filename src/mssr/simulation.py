@@ -21,6 +21,7 @@ from mssr.replay import STRATEGY_NAMES, build_strategy, match_budget, planned_re
 from mssr.replay.config import ReplayConfig
 
 ID_STRIDE = 1_000_000
+UPDATE_SIZE = 1.0  # no model moves here: every update is as large (forever's model time = steps)
 
 
 @dataclass
@@ -85,7 +86,8 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
             current = train_rng.choice(candidates, batch_size - len(replay), replace=False)
             ids = np.concatenate([current, replay])
             losses = world.train(ids, step, train_rng)
-            strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()))
+            strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()),
+                             update_norm=UPDATE_SIZE)
             timeline.append(len(replay))
             step += 1
         strategy.end_task(task, step)
