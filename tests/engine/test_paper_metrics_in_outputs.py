@@ -1,5 +1,6 @@
-"""`reference_runs`: a run's results.json and report.md carry its average normalised score
-against finished reference runs; a reference that lacks a task fails before training."""
+"""The paper's metrics in a run's outputs: a `token_f1` task is scored and named in
+results.json and report.md; with `reference_runs`, both carry the average normalised score, and
+a reference that lacks a task fails before training."""
 
 from __future__ import annotations
 
@@ -51,3 +52,15 @@ def test_a_reference_without_every_task_fails_before_training(make_config, refer
     config = make_config("replay.strategy=none", f"reference_runs={json.dumps([str(reference)])}")
     with pytest.raises(MSSRError, match="no final score for task.*chat"):
         execute(config, show_progress=False)
+
+
+def test_a_token_f1_task_is_scored_and_named_in_the_outputs(make_config, engine_assets):
+    tasks = [{"name": name, "train": str(path), "max_eval_examples": 4,
+              **({"scorer": "token_f1"} if name == "chat" else {})}
+             for name, path in engine_assets["tasks"].items()]
+    run_dir, _ = execute(make_config("replay.strategy=none", "train.steps_per_task=1",
+                                     f"tasks={json.dumps(tasks)}"), show_progress=False)
+    saved = json.loads((run_dir / "results.json").read_text())
+    assert saved["scorers"]["chat"] == "token_f1"
+    assert all(0.0 <= row[2] <= 1.0 for row in saved["acc_matrix"])
+    assert "`chat` (token_f1)" in (run_dir / "report.md").read_text()
