@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from fake_runs import fake_results, write_run
+from fake_runs import TASKS, fake_results, write_run
 from PIL import Image
 
 from mssr.cli import main
@@ -144,3 +144,13 @@ def test_the_command_takes_a_reference(tmp_path, three_strategies, capsys):
               "--output", str(tmp_path / "out")])
     assert exited.value.code == 0
     assert "Norm. score" in capsys.readouterr().out
+
+
+def test_without_a_reference_the_runs_own_normalised_scores_are_shown(tmp_path):
+    results = fake_results("mssr") | {"reference": {"runs": ["joint-0"],
+                                                    "scores": dict.fromkeys(TASKS, 1.0)}}
+    results["metrics"]["normalised_score"] = 0.8
+    write_results(tmp_path / "mssr-0", results)
+    table = compare_runs([tmp_path / "mssr-0"])
+    assert row_of(table, "mssr")[row_of(table, "Strategy").index("Norm. score")] == "0.800"
+    assert "against that run's own `reference_runs`" in table

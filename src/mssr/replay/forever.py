@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from mssr.replay.config import ReplayConfig
 from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.samplers import UniformSampler
 from mssr.replay.strategy import ReplayStrategy
@@ -18,8 +19,8 @@ class ForeverStrategy(ReplayStrategy):
     anchors = True
     needs_update_norm = True
 
-    def __init__(self, config, scheduler: ModelTimeSchedule, sampler: UniformSampler,
-                 seed: int):
+    def __init__(self, config: ReplayConfig, scheduler: ModelTimeSchedule,
+                 sampler: UniformSampler, seed: int):
         super().__init__(config, scheduler, sampler, seed)
         self.scheduler: ModelTimeSchedule = scheduler
         self.replaying = False

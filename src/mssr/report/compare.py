@@ -146,6 +146,9 @@ def render_comparison(groups: list[StrategyRuns], first: dict,
     if reference is not None:
         notes += (" Norm. score: the mean over tasks of each task's final score divided by its "
                   f"final score in the reference ({', '.join(reference.runs)}).")
+    elif any(column.header == "Norm. score" for column in columns):
+        notes += (" Norm. score: as each run's results.json gives it, against that run's own "
+                  "`reference_runs`.")
     return "\n\n".join([
         "# Comparison on " + " → ".join(f"`{task}`" for task in tasks),
         markdown_table(header, rows, align_right_from=3),
