@@ -172,6 +172,9 @@ class RunConfig:
     replay_budget: int | str | None = help_field(
         None, "replayed examples per task: a number, or 'match:STRATEGY' to spend what that "
         "strategy's schedule spends (e.g. match:mssr); sets the baselines' ratio or interval")
+    reference_runs: list[str] = help_field(
+        [], "finished runs (joint, or each task fine-tuned alone) whose final scores give "
+        "metrics.normalised_score: each task's final score over its reference, averaged")
 
     def validate(self) -> None:
         require(bool(self.tasks) != (self.suite is not None), "tasks",

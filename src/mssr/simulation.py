@@ -31,6 +31,7 @@ from mssr.replay import (
 from mssr.replay.config import ReplayConfig
 
 ID_STRIDE = 1_000_000
+UPDATE_SIZE = 1.0  # no model moves here: every update is as large (forever's model time = steps)
 PAPER_LAWS = ("sampler.law=inverse_strength", "memory.loss_norm=ema_quantile",
               "schedule.law=sequence")
 LAW_ARMS = (  # `mssr simulate --laws`: today's laws, the paper's, calibration, retention schedule
@@ -137,7 +138,8 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
                                        replace=False)
             ids = np.concatenate([current, replay])
             losses = world.train(ids, step, train_rng)
-            strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()))
+            strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()),
+                             update_norm=UPDATE_SIZE)
             timeline.append(len(replay))
             step += 1
         if len(strategy.tracker):

@@ -22,6 +22,8 @@ def test_every_strategy_trains_three_tasks_and_writes_results(make_config, tmp_p
     overrides.append("lora.enabled=false")  # full fine-tuning: the tiny model really learns
     if strategy == "accuracy":  # the tiny model learns too little for a real drop: fire always
         overrides.append("replay.baseline.accuracy_delta=-1")
+    if strategy == "forever":  # a model day of 2 updates: its days fall inside 6-step tasks
+        overrides.append("replay.forever.calibration_updates=2")
     run_dir, results = execute(make_config(*overrides), show_progress=False)
     saved = json.loads((run_dir / "results.json").read_text())
     assert saved["strategy"] == strategy

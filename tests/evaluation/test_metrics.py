@@ -54,3 +54,14 @@ def test_rows_must_match_the_task_count():
         continual_metrics([[0.5, 0.5, 0.5]], [0.0, 0.0])
     with pytest.raises(MSSRError, match="at least one row"):
         continual_metrics([], [0.0])
+
+
+def test_normalised_score_is_the_mean_ratio_to_the_reference():
+    from mssr.evaluation.metrics import normalised_score
+
+    assert normalised_score([0.4, 0.9, 0.3], [0.8, 0.9, 0.6]) == pytest.approx((0.5 + 1 + 0.5) / 3)
+    # a missing score or a reference of 0 drops the task out of the mean
+    assert normalised_score([0.4, None, 0.3], [0.8, 0.9, 0.0]) == pytest.approx(0.5)
+    assert normalised_score([None], [0.5]) is None
+    with pytest.raises(MSSRError, match="one reference per task"):
+        normalised_score([0.4], [0.8, 0.9])

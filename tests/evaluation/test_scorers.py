@@ -82,6 +82,25 @@ def test_rouge_l_is_one_on_the_answer_and_partial_on_an_overlapping_reference(
     assert partial.score == pytest.approx(2 * (1 / 1) * (1 / 4) / (1 + 1 / 4))
 
 
+def test_token_f1_scores_the_answer_against_its_best_gold_answer(answering_model,
+                                                                 eval_tokenizer):
+    right = score_task(answering_model, eval_tokenizer, examples(ANSWER), "token_f1")
+    partial = score_task(answering_model, eval_tokenizer, examples("the answer is 42"),
+                         "token_f1")
+    golds = [Example(prompt=prompt, response="17", gold_answers=("17", "42 it is"))
+             for prompt in questions(4)]
+    best_of_list = score_task(answering_model, eval_tokenizer, golds, "token_f1")
+    assert right.score == 1.0
+    assert partial.score == pytest.approx(2 * 1 * (1 / 3) / (1 + 1 / 3))  # "answer is 42"
+    assert best_of_list.score == pytest.approx(2 * 1 * (1 / 3) / (1 + 1 / 3))
+
+
+def test_rouge_l_scores_a_non_latin_reference(answering_model, eval_tokenizer):
+    data = [Example(prompt=prompt, response="答案 42") for prompt in questions(3)]
+    result = score_task(answering_model, eval_tokenizer, data, "rouge_l")
+    assert result.score == pytest.approx(2 * 1 * (1 / 3) / (1 + 1 / 3))  # 答, 案, 42
+
+
 def test_loss_is_low_on_the_learned_answer_and_reports_perplexity(answering_model,
                                                                    eval_tokenizer):
     right = score_task(answering_model, eval_tokenizer, examples(ANSWER), "loss")

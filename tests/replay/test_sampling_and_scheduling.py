@@ -115,7 +115,7 @@ def test_fixed_interval_fires_every_interval_from_the_task_start():
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "fixed", "mssr", "mssr-sampler",
-                                      "mssr-scheduler"])
+                                      "mssr-scheduler", "forever"])
 def test_matched_budget_spends_about_the_same(strategy):
     reference = planned_replays(ReplayConfig(strategy="mssr"), 300, 16)
     matched = match_budget(ReplayConfig(strategy=strategy), reference, 300, 16)

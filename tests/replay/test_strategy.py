@@ -11,7 +11,7 @@ import pytest
 
 from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, build_strategy
-from mssr.replay.config import BaselineConfig, BufferConfig, ReplayConfig
+from mssr.replay.config import BaselineConfig, BufferConfig, ForeverConfig, ReplayConfig
 
 TASK_SIZE, BATCH, STEPS = 40, 8, 30
 
@@ -33,7 +33,8 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
             current = rng.choice(candidates, BATCH - len(replay), replace=False)
             ids = np.concatenate([current, replay])
             losses = rng.gamma(2.0, 0.5, size=len(ids)) + 0.1 * task
-            strategy.observe(step, ids, losses, task_loss=float(losses.mean()))
+            strategy.observe(step, ids, losses, task_loss=float(losses.mean()),
+                             update_norm=float(rng.uniform(0.5, 1.5)))
             log.append(("plan", step, replay.tolist()))
             step += 1
         log.append(("end", task, strategy.end_task(task, step).tolist()))
@@ -43,7 +44,8 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
 def config(name: str) -> ReplayConfig:
     return ReplayConfig(strategy=name, buffer=BufferConfig(per_task=10),
                         baseline=BaselineConfig(interval=5, probe_every=4, probe_size=6,
-                                                loss_delta=0.01, cooldown=3))
+                                                loss_delta=0.01, cooldown=3),
+                        forever=ForeverConfig(calibration_updates=4))
 
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)

@@ -6,12 +6,12 @@ from __future__ import annotations
 import re
 
 import pytest
-from fake_runs import write_run
+from fake_runs import TASKS, fake_results, write_run
 from PIL import Image
 
 from mssr.cli import main
 from mssr.errors import MSSRError
-from mssr.report import compare_runs
+from mssr.report import compare_runs, write_results
 
 
 def row_of(table: str, strategy: str) -> list[str]:
@@ -32,6 +32,7 @@ def three_strategies(tmp_path):
 def test_mean_and_sample_std_over_seeds(three_strategies):
     table = compare_runs(three_strategies)
     strategy, seeds, budget, ap, bwt, fwt, forgetting, replayed, *_ = row_of(table, "mssr")
+    assert "Norm. score" not in table  # no reference: no such column
     assert (strategy, seeds, budget) == ("mssr", "0, 1", "match:mssr (100 / task)")
     # AP 0.80 and 0.90: mean 0.85, sample std 0.0707
     assert ap == "**0.850 ± 0.071**"
@@ -87,3 +88,69 @@ def test_the_command_names_a_pattern_that_matches_nothing(tmp_path, capsys):
         main(["compare", str(tmp_path / "missing-*")])
     assert exited.value.code == 2
     assert "missing-*: matches no run directory" in capsys.readouterr().err
+
+
+def test_a_joint_run_is_the_reference_of_the_normalised_score(tmp_path, three_strategies):
+    joint = write_run(tmp_path, "joint-0", strategy="joint", ap_shift=0.2, replayed=0)
+    table = compare_runs([*three_strategies, joint])
+    header = row_of(table, "Strategy")
+    column = header.index("Norm. score")
+    assert header[column - 1] == "Forgetting"
+    # joint's final row: 0.8, 0.9, 0.95; mssr seed 0: 0.65, 0.75, 0.95; seed 1: 0.75, 0.85, 0.95
+    seed0 = (0.65 / 0.8 + 0.75 / 0.9 + 1) / 3
+    seed1 = (0.75 / 0.8 + 0.85 / 0.9 + 1) / 3
+    assert row_of(table, "mssr")[column] == (
+        f"**{(seed0 + seed1) / 2:.3f} ± {abs(seed1 - seed0) / 2 ** 0.5:.3f}**")
+    assert row_of(table, "joint")[column] == "1.000"
+    assert "divided by its final score in the reference" in table
+
+
+def single_task_run(root, task: str, scorer: str, score: float):
+    """A finished run that fine-tuned `task` alone, ending at `score`."""
+    results = fake_results("none", replayed=0) | {
+        "tasks": [task], "scorers": {task: scorer}, "base_scores": [0.1],
+        "acc_matrix": [[score]], "task_boundaries": [0], "replay_timeline": []}
+    write_results(root / task, results)
+    return root / task
+
+
+def test_single_task_runs_given_as_reference(tmp_path, three_strategies):
+    scorers = fake_results()["scorers"]
+    alone = [single_task_run(tmp_path / "alone", task, scorer, 0.5)
+             for task, scorer in scorers.items()]
+    table = compare_runs(three_strategies[-1:], reference_dirs=alone)
+    expected = (0.6 / 0.5 + 0.7 / 0.5 + 0.95 / 0.5) / 3  # uniform's final row: 0.6, 0.7, 0.95
+    assert row_of(table, "uniform")[row_of(table, "Strategy").index("Norm. score")] == (
+        f"{expected:.3f}")
+    with pytest.raises(MSSRError, match="no final score for task.*capitals, sentiment"):
+        compare_runs(three_strategies[-1:], reference_dirs=alone[:1])
+    other_scorer = single_task_run(tmp_path / "other", "arithmetic", "exact_match", 0.5)
+    with pytest.raises(MSSRError, match="'arithmetic' is scored with numeric, its reference "
+                       "with exact_match"):
+        compare_runs(three_strategies[-1:], reference_dirs=[other_scorer, *alone[1:]])
+
+
+def test_final_scores_per_task_name_their_scorers(three_strategies):
+    table = compare_runs(three_strategies)
+    assert "| Strategy | `arithmetic` (numeric) | `capitals` (exact_match) | `sentiment` " \
+        "(multiple_choice) |" in table
+    assert "| mssr | 0.700 | 0.800 | 0.950 |" in table  # mean of seeds' final rows
+
+
+def test_the_command_takes_a_reference(tmp_path, three_strategies, capsys):
+    joint = write_run(tmp_path / "ref", "joint-0", strategy="joint", replayed=0)
+    with pytest.raises(SystemExit) as exited:
+        main(["compare", str(tmp_path / "none-*"), "--reference", str(joint),
+              "--output", str(tmp_path / "out")])
+    assert exited.value.code == 0
+    assert "Norm. score" in capsys.readouterr().out
+
+
+def test_without_a_reference_the_runs_own_normalised_scores_are_shown(tmp_path):
+    results = fake_results("mssr") | {"reference": {"runs": ["joint-0"],
+                                                    "scores": dict.fromkeys(TASKS, 1.0)}}
+    results["metrics"]["normalised_score"] = 0.8
+    write_results(tmp_path / "mssr-0", results)
+    table = compare_runs([tmp_path / "mssr-0"])
+    assert row_of(table, "mssr")[row_of(table, "Strategy").index("Norm. score")] == "0.800"
+    assert "against that run's own `reference_runs`" in table

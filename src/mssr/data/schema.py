@@ -12,7 +12,8 @@ class Example:
     `prompt` and `response` are plain text: for chat data they are filled in by rendering
     `messages` (prompt = every turn up to the last assistant turn, response = that turn), and
     for multiple choice `response` is the text of the correct choice. `source` says where the
-    record came from ("file.jsonl:12") so later errors can point at it.
+    record came from ("file.jsonl:12") so later errors can point at it. `gold_answers` lists
+    every accepted answer where a dataset has several (SQuAD); `token_f1` takes the best.
     """
 
     prompt: str
@@ -21,6 +22,7 @@ class Example:
     answer: int | None = None
     messages: tuple[dict, ...] | None = None
     source: str = ""
+    gold_answers: tuple[str, ...] | None = None
 
     @property
     def is_multiple_choice(self) -> bool:

@@ -45,6 +45,7 @@ def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False
 
     from mssr.engine.recipe import ContinualRun
     from mssr.report import write_report, write_results
+    from mssr.report.reference import load_reference, with_normalised_score
 
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     transformers_logging.disable_progress_bar()  # our own bar shows the run's progress
@@ -54,7 +55,11 @@ def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False
     accelerator.wait_for_everyone()
     run = ContinualRun(config, run_dir, accelerator, show_progress=show_progress)
     run.setup(resume=resume)
-    results = run.run()
+    reference = load_reference(config.reference_runs) if config.reference_runs else None
+    if reference is not None:  # checked before training: a bad reference fails fast
+        reference.for_tasks([task.name for task in run.tasks],
+                            {task.name: task.data.scorer for task in run.tasks}, "reference_runs")
+    results = with_normalised_score(run.run(), reference, "reference_runs")
     if accelerator.is_main_process:
         write_results(run_dir, results)
         write_report(run_dir, results)

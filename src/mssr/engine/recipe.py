@@ -26,6 +26,7 @@ from tqdm.auto import tqdm
 from mssr.config import RunConfig, config_to_dict
 from mssr.data.formatting import collate
 from mssr.engine import model as model_io
+from mssr.engine.anchor import WeightAnchor
 from mssr.engine.checkpoint import CheckpointManager, load_tree, save_tree
 from mssr.engine.data_order import stream_indices
 from mssr.engine.ledger import ComputeLedger
@@ -80,6 +81,7 @@ class ContinualRun:
         self.tasks = prepare_tasks(config, self.tokenizer, self.run_dir / "data")
         self.replay_config, self.budget = resolve_replay(config)
         self.strategy = build_strategy(self.replay_config, seed=config.seed)
+        self.anchor = WeightAnchor(enabled=self.strategy.anchors)
         self.phases = self._phases()
         model = model_io.load_model(config.model, config.lora, accelerator.device)
         self.model = accelerator.prepare_model(model)
@@ -154,6 +156,7 @@ class ContinualRun:
         progress.cursor = 0
         progress.task_boundaries.append(progress.global_step)
         self.strategy.start_task(progress.phase, progress.global_step, ids)
+        self.anchor.start_task(model_io.trainable_parameters(self.model))
 
     def _end_phase(self) -> None:
         progress = self.progress
@@ -232,6 +235,9 @@ class ContinualRun:
                                     attention_mask=batch["attention_mask"]).logits
                 token_loss, mask = token_losses(logits, batch["labels"])
                 loss = token_loss.sum() * world / max(response_tokens, 1)
+                if last:  # once per optimizer step: FOREVER's pull to the previous task
+                    loss = loss + self.anchor.penalty(model_io.trainable_parameters(self.model),
+                                                      self.strategy.anchor_weight())
                 accelerator.backward(loss)
             losses.append(per_example_mean(token_loss.detach(), mask))
         local_ids = torch.as_tensor(batch_ids[np.concatenate(micro_batches)],
@@ -241,7 +247,7 @@ class ContinualRun:
     def _optimizer_step(self) -> float | None:
         """Clip, step, schedule; the update's norm when the clock needs it."""
         params = model_io.trainable_parameters(self.model)
-        wants_norm = self.replay_config.clock.mode == "update"
+        wants_norm = self.strategy.needs_update_norm
         before = [p.detach().clone() for p in params] if wants_norm else None
         if self.config.train.max_grad_norm is not None:
             self.accelerator.clip_grad_norm_(params, self.config.train.max_grad_norm)
@@ -354,7 +360,8 @@ class ContinualRun:
                 torch.save({"optimizer": self.optimizer.state_dict(),
                             "lr_scheduler": self.lr_scheduler.state_dict(),
                             "torch_rng": torch.get_rng_state(),
-                            "python_rng": random.getstate()}, directory / "training_state.pt")
+                            "python_rng": random.getstate(),
+                            "anchor": self.anchor.state_dict()}, directory / "training_state.pt")
                 save_tree(directory, "replay", self.strategy.state_dict())
                 save_tree(directory, "progress", dataclasses.asdict(progress))
 
@@ -371,6 +378,7 @@ class ContinualRun:
         self.lr_scheduler.load_state_dict(state["lr_scheduler"])
         torch.set_rng_state(state["torch_rng"])
         random.setstate(state["python_rng"])
+        self.anchor.load_state_dict(state.get("anchor"))
         self.strategy.load_state_dict(load_tree(checkpoint, "replay"))
 
     @contextlib.contextmanager

@@ -39,6 +39,19 @@ def continual_metrics(acc_matrix: Sequence[Sequence[float | None]],
     }
 
 
+def normalised_score(final_scores: Sequence[float | None],
+                     reference_scores: Sequence[float | None]) -> float | None:
+    """The average normalised score: mean_j A[T-1][j] / R_j, R_j the reference's final score
+    on task j (a joint run, or fine-tuning on task j alone). Tasks without a score or with a
+    reference of 0 or less (nothing to normalise by) drop out; None when none is left."""
+    if len(final_scores) != len(reference_scores):
+        raise MSSRError(f"normalised_score needs one reference per task: {len(final_scores)} "
+                        f"scores, {len(reference_scores)} references")
+    return _mean(score / reference for score, reference in zip(final_scores, reference_scores,
+                                                               strict=True)
+                 if score is not None and reference is not None and reference > 0)
+
+
 def _difference(minuend: float | None, subtrahend: float | None) -> float | None:
     if minuend is None or subtrahend is None:
         return None

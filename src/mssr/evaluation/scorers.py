@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import functools
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +16,7 @@ from mssr.errors import ConfigError, DataError, MSSRError
 from mssr.evaluation.generation import generate_greedy
 from mssr.evaluation.loglik import continuation_logliks
 from mssr.evaluation.model_mode import inference
+from mssr.evaluation.text_metrics import rouge_l, token_f1
 
 
 @dataclass(frozen=True)
@@ -89,23 +89,20 @@ def _numeric(generated: str, reference: str, example: Example) -> float:
     return float(numbers_match(last_number(generated), expected))
 
 
-@functools.cache
-def _rouge() -> Any:
-    from rouge_score import rouge_scorer
-
-    return rouge_scorer.RougeScorer(["rougeL"])
-
-
 def _rouge_l(generated: str, reference: str, example: Example) -> float:
-    """ROUGE-L F-measure (rouge-score's tokeniser: lowercased alphanumeric words, no stemming)."""
-    return _rouge().score(reference, generated)["rougeL"].fmeasure
+    return rouge_l(generated, reference)
+
+
+def _token_f1(generated: str, reference: str, example: Example) -> float:
+    """SQuAD token F1 against the best of the example's gold answers (its response if it has
+    no list)."""
+    return token_f1(generated, example.gold_answers or reference)
 
 
 def _multiple_choice(model: Any, tokenizer: Any, examples: list[Example],
                      limits: ScoringLimits) -> TaskScore:
     """lm-evaluation-harness: every choice's summed log-likelihood after the prompt, all
-    (example, choice) pairs batched together; acc takes the argmax, acc_norm the argmax of
-    log-likelihood per character of the choice text."""
+    (example, choice) pairs batched together, then `choice_predictions`."""
     pairs, owners = [], []
     for index, example in enumerate(examples):
         if not example.is_multiple_choice or example.answer is None:
@@ -114,20 +111,27 @@ def _multiple_choice(model: Any, tokenizer: Any, examples: list[Example],
                             field="choices")
         prompt, _ = render(example, tokenizer)
         for choice in choice_texts(example):
-            pairs.append((encode(tokenizer, prompt, choice, limits.max_length, add_eos=False),
-                          len(choice)))
+            pairs.append(encode(tokenizer, prompt, choice, limits.max_length, add_eos=False))
             owners.append(index)
-    scored = continuation_logliks(model, tokenizer, [sequence for sequence, _ in pairs],
-                                  batch_size=limits.batch_size)
-    logliks, lengths = np.array(scored.logliks), np.array([length for _, length in pairs])
-    owners_array = np.array(owners)
+    scored = continuation_logliks(model, tokenizer, pairs, batch_size=limits.batch_size)
+    logliks, owners_array = np.array(scored.logliks), np.array(owners)
     acc, acc_norm = [], []
     for index, example in enumerate(examples):
-        mine = owners_array == index
-        acc.append(int(np.argmax(logliks[mine])) == example.answer)
-        acc_norm.append(int(np.argmax(logliks[mine] / lengths[mine])) == example.answer)
+        predicted, predicted_norm = choice_predictions(logliks[owners_array == index],
+                                                       example.choices)
+        acc.append(predicted == example.answer)
+        acc_norm.append(predicted_norm == example.answer)
     return TaskScore(score=float(np.mean(acc)), higher_is_better=True, tokens=scored.tokens,
                      extra={"acc_norm": float(np.mean(acc_norm))})
+
+
+def choice_predictions(logliks: np.ndarray, choices: Sequence[str]) -> tuple[int, int]:
+    """(acc's choice, acc_norm's choice) from each choice's summed log-likelihood, as
+    lm-evaluation-harness 0.4: acc takes the argmax; acc_norm the argmax of log-likelihood per
+    character of the bare choice text, without the " " delimiter scored before it."""
+    logliks = np.asarray(logliks, np.float64)
+    lengths = np.array([max(len(choice), 1) for choice in choices], np.float64)
+    return int(np.argmax(logliks)), int(np.argmax(logliks / lengths))
 
 
 def _loss(model: Any, tokenizer: Any, examples: list[Example],
@@ -147,6 +151,7 @@ _SCORERS: dict[str, Scorer] = {
     "exact_match": _generation_scorer(_exact_match),
     "numeric": _generation_scorer(_numeric),
     "rouge_l": _generation_scorer(_rouge_l),
+    "token_f1": _generation_scorer(_token_f1),
     "multiple_choice": _multiple_choice,
     "loss": _loss,
 }

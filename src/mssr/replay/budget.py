@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from mssr.replay.config import ReplayConfig
+from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.strategy import REGISTRY, max_replay
 
 ADAPTIVE = ("loss", "accuracy")  # their spend depends on the run, not only on the schedule
@@ -15,7 +16,8 @@ def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) 
     """Replayed examples per task the schedule spends with a full buffer (after the first
     task), capped by `budget_per_task`; None for the adaptive strategies. A retention-driven
     schedule is allotted what the geometric law with the same constants would spend
-    (`with_allowance` makes that its cap)."""
+    (`with_allowance` makes that its cap). Model time (forever) is planned at a
+    constant update size, so a model day is S steps."""
     if config.strategy in ADAPTIVE:
         return None
     if retention_driven(config):
@@ -27,6 +29,8 @@ def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) 
     for step in range(steps_per_task):
         count, _ = scheduler.replay_count(step, batch_size)
         total += min(count, max_replay(config, batch_size))
+        if isinstance(scheduler, ModelTimeSchedule):
+            scheduler.observe_update(1.0)
     if config.budget_per_task is not None:
         total = min(total, config.budget_per_task)
     return total
@@ -48,8 +52,9 @@ def with_allowance(config: ReplayConfig, steps_per_task: int, batch_size: int) -
 def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
                  batch_size: int) -> ReplayConfig:
     """A copy that spends about `budget` examples per task: uniform gets the share of every
-    batch that adds up to it, fixed-interval schedules the interval that comes closest; every
-    strategy gets `budget_per_task = budget` as a hard cap."""
+    batch that adds up to it, fixed-interval schedules the interval that comes closest, forever
+    the share per event that comes closest on its planned days; every strategy gets
+    `budget_per_task = budget` as a hard cap."""
     baseline = config.baseline
     if config.strategy == "uniform":
         share = budget / (steps_per_task * batch_size)
@@ -62,4 +67,12 @@ def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
 
         best = min(range(1, steps_per_task + 1), key=lambda i: (abs(spend(i) - budget), -i))
         baseline = dataclasses.replace(baseline, interval=best)
+    elif config.strategy == "forever":
+        def spend_at(per_batch: int) -> int:
+            trial = dataclasses.replace(config, budget_per_task=None, baseline=dataclasses.replace(
+                baseline, ratio=per_batch / batch_size))
+            return planned_replays(trial, steps_per_task, batch_size)
+
+        best = min(range(batch_size), key=lambda count: (abs(spend_at(count) - budget), count))
+        baseline = dataclasses.replace(baseline, ratio=best / batch_size)
     return dataclasses.replace(config, baseline=baseline, budget_per_task=budget)

@@ -3,13 +3,14 @@ docs/MSSR.md (section numbers below refer to it). Defaults are the documented on
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
 from typing import Literal
 
 from mssr.configuration import help_field, require
 
 STRATEGY_NAMES = ("none", "uniform", "fixed", "loss", "accuracy", "mssr", "mssr-sampler",
-                  "mssr-scheduler")
+                  "mssr-scheduler", "forever")
 
 
 @dataclass
@@ -130,7 +131,8 @@ class ScheduleConfig:
 class BaselineConfig:
     """Section 4: the baselines' own knobs (budget matching may overwrite ratio/interval)."""
 
-    ratio: float = help_field(0.25, "replay share of the batch for uniform, fixed, loss, accuracy")
+    ratio: float = help_field(
+        0.25, "replay share of the batch for uniform, fixed, loss, accuracy, forever")
     interval: int = help_field(25, "fixed: steps between replay events")
     loss_ema: float = help_field(0.9, "loss: EMA decay of the training loss")
     loss_delta: float = help_field(0.1, "loss: event when the EMA rises this much above its min")
@@ -158,6 +160,31 @@ class BufferConfig:
 
 
 @dataclass
+class ForeverConfig:
+    """FOREVER (arXiv 2601.03938): replay at Ebbinghaus days of model time, with an L2 anchor
+    to the previous task's weights (docs/MSSR.md, section FOREVER)."""
+
+    calibration_updates: int = help_field(24, "S: a model day is the update size summed "
+                                          "over each task's first S updates")
+    days: list[float] = help_field([1.0, 2.0, 4.0, 7.0, 15.0, 30.0],
+                                   "Ebbinghaus days d_j: replay when model time reaches d_j days")
+    intensity_decay: float = help_field(0.95, "EMA decay of the update size mu_t")
+    anchor_strength: float = help_field(1e-3, "beta_0 of the L2 anchor on replay steps")
+    anchor_gamma: float = help_field(1.0, "gamma: how strongly update intensity scales beta")
+    anchor_clip: list[float] = help_field([0.5, 3.0], "clip of 1 + gamma (r_t - 1)")
+
+    def validate(self) -> None:
+        require(self.calibration_updates >= 1, "calibration_updates", "must be >= 1")
+        increasing = all(later > earlier for earlier, later in itertools.pairwise(self.days))
+        require(bool(self.days) and self.days[0] > 0 and increasing, "days",
+                "must be positive and increasing")
+        require(0.0 <= self.intensity_decay < 1.0, "intensity_decay", "must be in [0, 1)")
+        require(self.anchor_strength >= 0, "anchor_strength", "must be >= 0")
+        require(len(self.anchor_clip) == 2 and 0 <= self.anchor_clip[0] <= self.anchor_clip[1],
+                "anchor_clip", "must be [low, high] with 0 <= low <= high")
+
+
+@dataclass
 class ReplayConfig:
     """Which replay strategy to run and all its constants."""
 
@@ -173,6 +200,7 @@ class ReplayConfig:
     schedule: ScheduleConfig = help_field(default_factory=ScheduleConfig)
     baseline: BaselineConfig = help_field(default_factory=BaselineConfig)
     buffer: BufferConfig = help_field(default_factory=BufferConfig)
+    forever: ForeverConfig = help_field(default_factory=ForeverConfig)
 
     def validate(self) -> None:
         require(self.strategy in STRATEGY_NAMES, "strategy",

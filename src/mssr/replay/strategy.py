@@ -11,6 +11,7 @@ from mssr.errors import ConfigError
 from mssr.replay.buffer import TaskCandidates
 from mssr.replay.clock import InterferenceClock
 from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
+from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.samplers import UniformSampler, WeightedSampler, memory_sampler
 from mssr.replay.schedulers import (
     AccuracyTrigger,
@@ -35,6 +36,8 @@ class ReplayStrategy:
     All randomness comes from the strategy's own seeded generator, so processes holding the
     same strategy and seeing the same (gathered) losses take the same decisions."""
 
+    anchors = False  # whether the engine keeps the previous task's weights for `anchor_weight`
+
     def __init__(self, config: ReplayConfig, scheduler: Scheduler,
                  sampler: UniformSampler | WeightedSampler, seed: int):
         self.name = config.strategy
@@ -53,6 +56,15 @@ class ReplayStrategy:
     @property
     def buffer_ids(self) -> np.ndarray:
         return self.tracker.ids
+
+    @property
+    def needs_update_norm(self) -> bool:
+        """Whether `observe` needs the optimizer update's norm (the engine computes it then)."""
+        return self.config.clock.mode == "update"
+
+    def anchor_weight(self) -> float:
+        """Weight of the L2 pull toward the previous task's weights in this step's loss."""
+        return 0.0
 
     def start_task(self, task_index: int, step: int, candidate_ids: np.ndarray) -> None:
         self.task_index = task_index
@@ -153,6 +165,8 @@ REGISTRY: dict[str, tuple[Callable[[ReplayConfig], Scheduler], bool]] = {
     "mssr": (lambda config: memory_schedule(config.schedule), True),
     "mssr-sampler": (_fixed, True),
     "mssr-scheduler": (lambda config: memory_schedule(config.schedule), False),
+    "forever": (lambda config: ModelTimeSchedule(config.forever, config.baseline,
+                                                 config.schedule.window), False),
 }
 assert tuple(REGISTRY) == STRATEGY_NAMES
 
@@ -162,9 +176,12 @@ def build_strategy(config: ReplayConfig, seed: int) -> ReplayStrategy:
     if config.strategy not in REGISTRY:
         raise ConfigError("replay.strategy", f"unknown strategy {config.strategy!r}; valid: "
                           f"{', '.join(STRATEGY_NAMES)}")
+    from mssr.replay.forever import ForeverStrategy  # a subclass: importing it above is a cycle
+
     make_scheduler, memory = REGISTRY[config.strategy]
     sampler = memory_sampler(config.sampler) if memory else UniformSampler()
-    return ReplayStrategy(config, make_scheduler(config), sampler, seed)
+    kind = ForeverStrategy if config.strategy == "forever" else ReplayStrategy
+    return kind(config, make_scheduler(config), sampler, seed)
 
 
 def max_replay(config: ReplayConfig, batch_size: int) -> int:

@@ -1,5 +1,7 @@
 """Several runs side by side: one table grouped by strategy (mean ± std over seeds), the
-replay budget beside every score, and AP against replayed examples as a plot."""
+replay budget beside every score, each task's final score, and AP against replayed examples as
+a plot. Given a reference (a `joint` run among them, or `reference_dirs`), every run also gets
+its average normalised score."""
 
 from __future__ import annotations
 
@@ -13,7 +15,14 @@ import numpy as np
 from mssr.engine.checkpoint import atomic_write_bytes
 from mssr.errors import MSSRError
 from mssr.report import plots
-from mssr.report.markdown import MISSING, format_amount, format_budget, markdown_table
+from mssr.report.markdown import (
+    MISSING,
+    format_amount,
+    format_budget,
+    format_score,
+    markdown_table,
+)
+from mssr.report.reference import Reference, load_reference, reference_from, with_normalised_score
 from mssr.report.results import load_results
 
 COMPARISON_FILE = "comparison.md"
@@ -36,6 +45,7 @@ COLUMNS = (
     Column("BWT", lambda r: r["metrics"]["bwt"], True, 3),
     Column("FWT", lambda r: r["metrics"]["fwt"], True, 3),
     Column("Forgetting", lambda r: r["metrics"]["forgetting"], False, 3),
+    Column("Norm. score", lambda r: r["metrics"].get("normalised_score"), True, 3),
     Column("Replayed examples", lambda r: r["compute"]["replayed_examples"], False, None),
     Column("Method eval tokens", lambda r: r["compute"]["method_eval_tokens"], False, None),
     Column("Wall seconds", lambda r: r["compute"]["wall_seconds"], False, None),
@@ -51,6 +61,7 @@ class StrategyRuns:
     seeds: list[int]
     budgets: list[str]
     values: dict[str, list[float]]
+    finals: list[list[float | None]]  # each seed's final score per task
 
     @property
     def is_reference(self) -> bool:
@@ -65,18 +76,28 @@ class StrategyRuns:
         present = self.values[header]
         return float(np.std(present, ddof=1)) if len(present) > 1 else None
 
+    def final_mean(self, task_index: int) -> float | None:
+        present = [row[task_index] for row in self.finals if row[task_index] is not None]
+        return float(np.mean(present)) if present else None
 
-def compare_runs(run_dirs: list[Path], output_dir: Path | None = None) -> str:
-    """The comparison table of `run_dirs` as markdown; also writes comparison.md and
-    comparison.png into `output_dir` (default: the runs' common parent directory)."""
+
+def compare_runs(run_dirs: list[Path], output_dir: Path | None = None,
+                 reference_dirs: list[Path] | None = None) -> str:
+    """The comparison tables of `run_dirs` as markdown; also writes comparison.md and
+    comparison.png into `output_dir` (default: the runs' common parent directory). The
+    normalised score's reference: `reference_dirs` if given, else the `joint` runs compared,
+    else each run's own (from its `reference_runs`), if any."""
     if not run_dirs:
         raise MSSRError("compare needs at least one run directory")
     run_dirs = [Path(run_dir) for run_dir in run_dirs]
     runs = [(run_dir, load_results(run_dir)) for run_dir in run_dirs]
     _check_same_tasks(runs)
+    reference = _reference(runs, reference_dirs)
+    if reference is not None:
+        runs = [(run_dir, with_normalised_score(results, reference, str(run_dir)))
+                for run_dir, results in runs]
     groups = group_by_strategy([results for _, results in runs])
-    tasks = runs[0][1]["tasks"]
-    table = render_comparison(groups, tasks)
+    table = render_comparison(groups, runs[0][1], reference)
     output_dir = Path(output_dir) if output_dir is not None else _common_parent(run_dirs)
     output_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(output_dir / COMPARISON_FILE, (table + "\n").encode())
@@ -94,26 +115,45 @@ def group_by_strategy(runs: list[dict]) -> list[StrategyRuns]:
         values = {column.header: [value for value in map(column.read, members)
                                   if value is not None] for column in COLUMNS}
         budgets = list(dict.fromkeys(format_budget(r["replay_budget"]) for r in members))
-        groups.append(StrategyRuns(strategy, [r["seed"] for r in members], budgets, values))
+        groups.append(StrategyRuns(strategy, [r["seed"] for r in members], budgets, values,
+                                   [r["acc_matrix"][-1] for r in members]))
     return groups
 
 
-def render_comparison(groups: list[StrategyRuns], tasks: list[str]) -> str:
-    """Markdown: a title naming the tasks, the table, and how to read it."""
-    best = {column.header: _best_mean(groups, column) for column in COLUMNS}
+def render_comparison(groups: list[StrategyRuns], first: dict,
+                      reference: Reference | None = None) -> str:
+    """Markdown: a title naming the tasks, the metrics table, each task's final score (with
+    its scorer), and how to read them. `first` is one of the runs' results (tasks, scorers)."""
+    tasks = first["tasks"]
+    columns = [column for column in COLUMNS
+               if any(group.values[column.header] for group in groups)
+               or column.header != "Norm. score"]
+    best = {column.header: _best_mean(groups, column) for column in columns}
     rows = []
     for group in groups:
-        cells = [_cell(group, column, best[column.header]) for column in COLUMNS]
+        cells = [_cell(group, column, best[column.header]) for column in columns]
         rows.append([group.strategy, ", ".join(map(str, group.seeds)), "; ".join(group.budgets),
                      *cells])
-    header = ["Strategy", "Seeds", "Replay budget", *(column.header for column in COLUMNS)]
+    header = ["Strategy", "Seeds", "Replay budget", *(column.header for column in columns)]
+    finals = markdown_table(
+        ["Strategy", *(f"`{task}` ({first['scorers'][task]})" for task in tasks)],
+        [[group.strategy, *(format_score(group.final_mean(index))
+                            for index in range(len(tasks)))] for group in groups])
+    notes = ("Mean ± sample std over seeds. Bold: best per column where strategies differ "
+             "(highest AP, BWT, FWT, normalised score; lowest forgetting and cost), the `joint` "
+             "upper bound excluded. Forgetting is max-based (Chaudhry et al.). Compare scores "
+             "only at matching replay budgets.")
+    if reference is not None:
+        notes += (" Norm. score: the mean over tasks of each task's final score divided by its "
+                  f"final score in the reference ({', '.join(reference.runs)}).")
+    elif any(column.header == "Norm. score" for column in columns):
+        notes += (" Norm. score: as each run's results.json gives it, against that run's own "
+                  "`reference_runs`.")
     return "\n\n".join([
         "# Comparison on " + " → ".join(f"`{task}`" for task in tasks),
         markdown_table(header, rows, align_right_from=3),
-        "Mean ± sample std over seeds. Bold: best per column where strategies differ (highest "
-        "AP, BWT, FWT; lowest forgetting and cost), the `joint` upper bound excluded. "
-        "Forgetting is max-based (Chaudhry et al.). Compare scores only at matching replay "
-        "budgets.",
+        "## Final score per task (mean over seeds)\n\n" + finals,
+        notes,
     ])
 
 
@@ -160,6 +200,18 @@ def _best_mean(groups: list[StrategyRuns], column: Column) -> float | None:
     if len(set(np.round(means, 9))) < 2:
         return None  # nothing to single out: one strategy, or all alike
     return max(means) if column.higher_is_better else min(means)
+
+
+def _reference(runs: list[tuple[Path, dict]], reference_dirs: list[Path] | None
+               ) -> Reference | None:
+    if reference_dirs:
+        return load_reference(reference_dirs)
+    joint = [(run_dir, results) for run_dir, results in runs
+             if results["strategy"] == REFERENCE_STRATEGY]
+    if not joint:
+        return None
+    return reference_from([results for _, results in joint],
+                          [str(run_dir) for run_dir, _ in joint])
 
 
 def _check_same_tasks(runs: list[tuple[Path, dict]]) -> None:

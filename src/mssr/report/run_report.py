@@ -15,7 +15,8 @@ from mssr.report.markdown import (
 
 REPORT_FILE = "report.md"
 METRIC_NAMES = {"ap": "AP (average performance)", "bwt": "BWT (backward transfer)",
-                "fwt": "FWT (forward transfer)", "forgetting": "Forgetting (max-based)"}
+                "fwt": "FWT (forward transfer)", "forgetting": "Forgetting (max-based)",
+                "normalised_score": "Average normalised score (final / reference)"}
 
 
 def write_report(run_dir: Path, results: dict) -> list[Path]:
@@ -62,10 +63,17 @@ def render_report(results: dict, plot_files: list[str]) -> str:
 def _metrics_table(results: dict) -> str:
     metrics = results["metrics"]
     rows = [[label, format_score(metrics[key], signed=key in ("bwt", "fwt"))]
-            for key, label in METRIC_NAMES.items()]
+            for key, label in METRIC_NAMES.items() if key in metrics]
     rows.append(["replayed examples", format_amount(results["compute"]["replayed_examples"])])
     rows.append(["replay budget", format_budget(results["replay_budget"])])
-    return markdown_table(["metric", "value"], rows)
+    table = markdown_table(["metric", "value"], rows)
+    reference = results.get("reference")
+    if reference is None:
+        return table
+    scores = ", ".join(f"`{task}` {format_score(score)}"
+                       for task, score in reference["scores"].items())
+    return (f"{table}\n\nReference of the normalised score ({', '.join(reference['runs'])}): "
+            f"{scores}.")
 
 
 def _score_table(results: dict) -> str:
