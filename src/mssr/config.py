@@ -43,6 +43,9 @@ class TaskConfig:
     answer_pattern: str | None = help_field(
         None, "regex applied to the rendered target: the response becomes its first group "
         "(of the last match), e.g. '#### (.+)' for GSM8K's final answer")
+    doc_to_answers: str | None = help_field(
+        None, "every accepted answer: one '{{ expression }}' giving a list of strings (e.g. "
+        "'{{ answers.text }}'); token_f1 takes the best, training uses doc_to_target")
     where: dict[str, Any] | None = help_field(
         None, "keep only records whose columns have these values (e.g. {task_name: ...})")
     trust_remote_code: bool = help_field(

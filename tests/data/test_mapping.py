@@ -16,6 +16,9 @@ ARC = [{"id": f"q{i}", "question": f"Which is number {i % 4}?",
         "choices": {"text": ["zero", "one", "two", "three"], "label": ["A", "B", "C", "D"]},
         "answerKey": "ABCD"[i % 4]} for i in range(10)]
 NEWS = [{"text": f"story {i}", "label": i % 4} for i in range(10)]
+SQUAD = [{"question": f"When was grotto {i} built?",
+          "answers": {"text": [f"{1800 + i}", f"in {1800 + i}"], "answer_start": [9, 6]}}
+         for i in range(10)]
 LABELS = ["World", "Sports", "Business", "Science or Technology"]
 
 
@@ -80,6 +83,32 @@ def test_unknown_column_names_task_record_and_field(write_jsonl):
     assert "columns are: question, answer" in str(error)
 
 
+def test_gold_answers_from_a_list_column_beside_the_trained_response(write_jsonl):
+    data = mapped(write_jsonl, SQUAD, doc_to_text="{{question}}",
+                  doc_to_target="{{ answers.text[0] }}", doc_to_answers="{{ answers.text }}",
+                  scorer="token_f1")
+    for example in data.train + data.eval:
+        assert example.gold_answers == (example.response, f"in {example.response}")
+    plain = mapped(write_jsonl, SQUAD, doc_to_text="{{question}}",
+                   doc_to_target="{{ answers.text[0] }}")
+    assert all(e.gold_answers is None for e in plain.train + plain.eval)
+
+
+@pytest.mark.parametrize(("answers", "problem"), [
+    ("1812", "expected a list of gold answers, got str"),
+    ([], "needs at least 1 gold answer"),
+    (["1812", " "], "gold answer 1 is ' '"),
+])
+def test_gold_answers_that_are_not_a_list_of_strings_name_the_record(write_jsonl, answers,
+                                                                     problem):
+    records = SQUAD[:2] + [{"question": "When?", "answers": {"text": answers}}] + SQUAD[2:]
+    with pytest.raises(DataError, match=problem) as caught:
+        mapped(write_jsonl, records, doc_to_text="{{question}}", doc_to_target="{{question}}",
+               doc_to_answers="{{ answers.text }}", scorer="token_f1")
+    assert (caught.value.line, caught.value.field) == (3, "doc_to_answers")
+    assert "task 't'" in str(caught.value)
+
+
 def test_choice_index_out_of_range_names_the_record(write_jsonl):
     records = NEWS[:3] + [{"text": "odd", "label": 7}] + NEWS[3:]
     with pytest.raises(DataError, match="choice index 7 is out of range for 4") as caught:
@@ -98,6 +127,12 @@ def test_choice_index_out_of_range_names_the_record(write_jsonl):
      "answer_pattern"),
     ({"doc_to_text": "{{q}}", "doc_to_target": "{{a}}", "format": "chat"}, "format"),
     ({"answer_pattern": "#### (.+)"}, "answer_pattern"),
+    ({"doc_to_text": "{{q}}", "doc_to_target": "{{a}}", "doc_to_answers": "answers.text",
+      "scorer": "token_f1"}, "doc_to_answers"),
+    ({"doc_to_text": "{{q}}", "doc_to_target": "{{a}}", "doc_to_answers": "{{ a.text }}",
+      "scorer": "exact_match"}, "doc_to_answers"),
+    ({"doc_to_text": "{{q}}", "doc_to_target": "{{a}}", "doc_to_answers": "{{ a.text }}",
+      "doc_to_choice": ["x", "y"], "scorer": "token_f1"}, "doc_to_answers"),
 ])
 def test_mapping_mistakes_are_config_errors_before_any_data_is_read(tmp_path, fields, problem):
     task_fields = {"name": "gsm", "train": str(tmp_path / "missing.jsonl"), **fields}

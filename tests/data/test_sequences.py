@@ -3,6 +3,8 @@ datasets, read offline through the data root."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hub_fixtures import SPLITS, write_data_root
 
@@ -127,6 +129,30 @@ def test_every_task_is_scored_on_its_stand_in(name, data_root, tiny_model, monke
         result = score_task(model, tokenizer, data.eval[:2], data.scorer, batch_size=4,
                             max_new_tokens=2, max_length=256)
         assert 0.0 <= result.score <= 1.0 and result.tokens > 0, task.name
+
+
+def test_squad_scores_the_best_of_its_gold_answers(data_root, tiny_model, monkeypatch):
+    """A model answering each SQuAD stand-in question with its second gold answer ("in 1812",
+    the first is "1812") scores token F1 1, not the 2/3 it gets against the first alone."""
+    import re
+
+    from mssr.evaluation import scorers
+    from mssr.evaluation.generation import Generations
+
+    def second_gold_answer(model, tokenizer, prompts, **limits):
+        years = [re.search(r"built in (\d+)", prompt).group(1) for prompt in prompts]
+        return Generations(texts=[f" in {year}" for year in years], tokens=len(prompts))
+
+    monkeypatch.setenv("MSSR_DATA_ROOT", str(data_root))
+    monkeypatch.setattr(scorers, "generate_greedy", second_gold_answer)
+    squad = {t.name: t for t in sequence_config("paper:long").tasks}["squad"]
+    data = load_task(squad, seed=0)
+    assert all(e.gold_answers == (e.response, f"in {e.response}") for e in data.eval)
+    best = scorers.score_task(*tiny_model, data.eval, data.scorer)
+    assert (data.scorer, best.score) == ("token_f1", 1.0)
+    first_only = [dataclasses.replace(e, gold_answers=None) for e in data.eval]
+    assert scorers.score_task(*tiny_model, first_only, data.scorer).score == \
+        pytest.approx(2 / 3)
 
 
 def test_missing_local_copy_and_missing_data_root_are_named(tmp_path, monkeypatch):

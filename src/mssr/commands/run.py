@@ -6,6 +6,10 @@ import argparse
 
 from mssr.errors import ConfigError
 
+# the summary line's label and format of each metric: differences signed, levels not
+SUMMARY_FORMATS = {"ap": ("AP", ".3f"), "bwt": ("BWT", "+.3f"), "fwt": ("FWT", "+.3f"),
+                   "forgetting": ("forgetting", "+.3f"), "normalised_score": ("norm. score", ".3f")}
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser(
@@ -60,10 +64,17 @@ def run(args: argparse.Namespace) -> int:
                           "(the file's model and training settings, the sequence's tasks)")
     run_dir, results = execute(config, resume=args.resume, overwrite=args.overwrite,
                                show_progress=not args.no_progress)
-    metrics = results["metrics"]
-    summary = ", ".join(f"{k.upper()} {v:+.3f}" if k != "ap" else f"AP {v:.3f}"
-                        for k, v in metrics.items() if v is not None)
-    print(f"{results['strategy']} seed {results['seed']}: {summary}; "
+    print(f"{results['strategy']} seed {results['seed']}: {metrics_summary(results['metrics'])}; "
           f"replayed {results['compute']['replayed_examples']} examples")
     print(f"results: {run_dir / 'results.json'}\nreport:  {run_dir / 'report.md'}")
     return 0
+
+
+def metrics_summary(metrics: dict[str, float | None]) -> str:
+    """'AP 0.512, BWT -0.031, ..., norm. score 0.930': the metrics that have a value."""
+    parts = []
+    for key, value in metrics.items():
+        if value is not None:
+            label, number = SUMMARY_FORMATS.get(key, (key, ".3f"))
+            parts.append(f"{label} {value:{number}}")
+    return ", ".join(parts)

@@ -1,5 +1,6 @@
-"""Field mapping: a task's prompt, response, choices and answer built from any dataset's
-columns with lm-eval style templates (`doc_to_text`, `doc_to_target`, `doc_to_choice`).
+"""Field mapping: a task's prompt, response, choices, answer and gold answers built from any
+dataset's columns with lm-eval style templates (`doc_to_text`, `doc_to_target`,
+`doc_to_choice`, `doc_to_answers`).
 
 Templates come from config files people share, so they are rendered in Jinja's immutable
 sandbox (as transformers renders chat templates) with `StrictUndefined`: a missing column is
@@ -24,7 +25,8 @@ if TYPE_CHECKING:
 
     from mssr.config import TaskConfig
 
-MAPPING_FIELDS = ("doc_to_text", "doc_to_target", "doc_to_choice", "answer_pattern")
+MAPPING_FIELDS = ("doc_to_text", "doc_to_target", "doc_to_choice", "answer_pattern",
+                  "doc_to_answers")
 _EXPRESSION = re.compile(r"^\s*\{\{(.*)\}\}\s*$", re.DOTALL)
 _INDEX = re.compile(r"^\s*-?\d+\s*$")
 
@@ -32,7 +34,8 @@ _INDEX = re.compile(r"^\s*-?\d+\s*$")
 @dataclass(frozen=True)
 class FieldMapping:
     """A task's compiled templates. `format` is the record format it builds: multiple_choice
-    (choices and answer index) or prompt_response (with choices, the response is the label)."""
+    (choices and answer index) or prompt_response (with choices, the response is the label).
+    `answers` yields every accepted answer (`Example.gold_answers`, for token_f1)."""
 
     task: str
     format: str
@@ -40,6 +43,7 @@ class FieldMapping:
     target: Template
     choices: TemplateExpression | tuple[str, ...] | None
     answer_pattern: re.Pattern[str] | None
+    answers: TemplateExpression | None = None
 
     def example(self, record: Any, source: str, line: int) -> Example:
         """The Example `record` maps to; DataError naming the task, record and field."""
@@ -51,7 +55,11 @@ class FieldMapping:
         target = self._text(self.target, record, source, line, "doc_to_target")
         if self.choices is None:
             response = self._extract(target, source, line)
-            return Example(prompt=prompt, response=response, source=origin)
+            gold_answers = (None if self.answers is None else
+                            self._list(self.answers, record, source, line, "doc_to_answers",
+                                       "gold answer", 1))
+            return Example(prompt=prompt, response=response, source=origin,
+                           gold_answers=gold_answers)
         choices = self._choices(record, source, line)
         answer = self._answer_index(target, choices, source, line)
         if self.format == "prompt_response":
@@ -98,24 +106,30 @@ class FieldMapping:
     def _choices(self, record: Mapping[str, Any], source: str, line: int) -> tuple[str, ...]:
         if isinstance(self.choices, tuple):
             return self.choices
+        return self._list(self.choices, record, source, line, "doc_to_choice", "choice", 2)
+
+    def _list(self, expression: TemplateExpression, record: Mapping[str, Any], source: str,
+              line: int, field: str, item: str, minimum: int) -> tuple[str, ...]:
+        """The list of at least `minimum` non-empty strings (each an `item`) that `expression`
+        yields for `record`."""
         from jinja2 import Undefined
 
-        value = self._render(self.choices, record, source, line, "doc_to_choice")
+        value = self._render(expression, record, source, line, field)
         if isinstance(value, Undefined):
-            raise self._error(source, line, "doc_to_choice", f"{value._undefined_message}; "
+            raise self._error(source, line, field, f"{value._undefined_message}; "
                               f"the record's columns are: {', '.join(map(str, record))}")
         if isinstance(value, (str, bytes)) or not isinstance(value, Sequence):
-            raise self._error(source, line, "doc_to_choice",
-                              f"expected a list of choices, got {type(value).__name__}")
-        choices = tuple(value)
-        if len(choices) < 2:
-            raise self._error(source, line, "doc_to_choice",
-                              f"needs at least 2 choices, got {len(choices)}")
-        for index, choice in enumerate(choices):
-            if not isinstance(choice, str) or not choice.strip():
-                raise self._error(source, line, "doc_to_choice", f"choice {index} is "
-                                  f"{choice!r}; every choice must be a non-empty string")
-        return choices
+            raise self._error(source, line, field,
+                              f"expected a list of {item}s, got {type(value).__name__}")
+        items = tuple(value)
+        if len(items) < minimum:
+            raise self._error(source, line, field,
+                              f"needs at least {minimum} {item}(s), got {len(items)}")
+        for index, text in enumerate(items):
+            if not isinstance(text, str) or not text.strip():
+                raise self._error(source, line, field, f"{item} {index} is {text!r}; every "
+                                  f"{item} must be a non-empty string")
+        return items
 
     def _answer_index(self, target: str, choices: tuple[str, ...], source: str,
                       line: int) -> int:
@@ -152,9 +166,13 @@ def compile_mapping(task: TaskConfig) -> FieldMapping | None:
                           "multiple_choice examples, not chat")
     if task.format == "multiple_choice" and task.doc_to_choice is None:
         raise ConfigError("doc_to_choice", f"task '{task.name}': multiple_choice needs choices")
-    if task.answer_pattern is not None and task.doc_to_choice is not None:
-        raise ConfigError("answer_pattern", f"task '{task.name}': with doc_to_choice the "
-                          "target is already a choice")
+    for name in ("answer_pattern", "doc_to_answers"):
+        if getattr(task, name) is not None and task.doc_to_choice is not None:
+            raise ConfigError(name, f"task '{task.name}': with doc_to_choice the target is "
+                              "already a choice")
+    if task.doc_to_answers is not None and task.scorer != "token_f1":
+        raise ConfigError("doc_to_answers", f"task '{task.name}': only the token_f1 scorer "
+                          f"reads gold answers, but the scorer is {task.scorer!r}")
     record_format = task.format
     if record_format == "auto":
         record_format = "prompt_response" if task.doc_to_choice is None else "multiple_choice"
@@ -163,7 +181,10 @@ def compile_mapping(task: TaskConfig) -> FieldMapping | None:
         text=_template(task.doc_to_text, "doc_to_text", task.name),
         target=_template(task.doc_to_target, "doc_to_target", task.name),
         choices=_choices(task.doc_to_choice, task.name),
-        answer_pattern=_pattern(task.answer_pattern, task.name))
+        answer_pattern=_pattern(task.answer_pattern, task.name),
+        answers=(None if task.doc_to_answers is None else
+                 _expression(task.doc_to_answers, "doc_to_answers", task.name,
+                             "{{ answers.text }}")))
 
 
 @functools.cache
@@ -213,22 +234,29 @@ def _template(source: str, field: str, task: str) -> Template:
 
 def _choices(choices: list[str] | str | None,
              task: str) -> TemplateExpression | tuple[str, ...] | None:
-    from jinja2 import TemplateError
-
     if choices is None or isinstance(choices, list):
         if choices is not None and (len(choices) < 2 or not all(
                 isinstance(choice, str) and choice.strip() for choice in choices)):
             raise ConfigError("doc_to_choice", f"task '{task}': a list of at least 2 "
                               "non-empty labels")
         return None if choices is None else tuple(choices)
-    match = _EXPRESSION.match(choices)
+    return _expression(choices, "doc_to_choice", task, "{{ choices.text }}",
+                       "a list of labels or ")
+
+
+def _expression(source: str, field: str, task: str, example: str,
+                alternative: str = "") -> TemplateExpression:
+    """`source`, one '{{ expression }}', compiled; ConfigError naming `field` otherwise."""
+    from jinja2 import TemplateError
+
+    match = _EXPRESSION.match(source)
     if match is None:
-        raise ConfigError("doc_to_choice", f"task '{task}': give a list of labels or one "
-                          "'{{ expression }}' that yields a list, e.g. '{{ choices.text }}'")
+        raise ConfigError(field, f"task '{task}': give {alternative}one '{{{{ expression }}}}' "
+                          f"that yields a list, e.g. '{example}'")
     try:
         return sandbox().compile_expression(match.group(1), undefined_to_none=False)
     except TemplateError as error:
-        raise ConfigError("doc_to_choice", f"task '{task}': template error: {error}") from None
+        raise ConfigError(field, f"task '{task}': template error: {error}") from None
 
 
 def _pattern(pattern: str | None, task: str) -> re.Pattern[str] | None:
