@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mssr.errors import CheckpointError
+from mssr.files import atomic_write_bytes, fsync_dir, fsync_file, write_synced
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -43,13 +44,13 @@ class CheckpointManager:
         write(tmp)
         manifest = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*"))
                     if p.is_file()}
-        _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+        write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
         for path in tmp.rglob("*"):
             if path.is_file():
-                _fsync(path)
+                fsync_file(path)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         atomic_write_bytes(self.root / LATEST, name.encode())
         self._prune(keep_name=name)
         return final
@@ -84,14 +85,6 @@ def verify(checkpoint: Path) -> bool:
         return all(_sha256(checkpoint / rel) == digest for rel, digest in manifest.items())
     except (OSError, ValueError):
         return False
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a synced temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    _write_synced(tmp, data)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def save_tree(directory: Path, name: str, tree: dict[str, Any]) -> None:
@@ -138,23 +131,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from mssr.config import RunConfig, dump_config, load_config
-from mssr.engine.checkpoint import atomic_write_bytes
 from mssr.errors import ConfigError
+from mssr.files import atomic_write_bytes
 
 CONFIG_FILE = "config.yaml"
 
