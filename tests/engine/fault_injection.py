@@ -9,7 +9,7 @@ import signal
 import sys
 
 from mssr.cli import main
-from mssr.engine import recipe
+from mssr.engine import recipe, state
 
 point, count = os.environ["MSSR_KILL"].split(":")
 count = int(count)
@@ -52,5 +52,5 @@ elif point == "step":
 elif point == "eval":
     wrap(recipe.ContinualRun, "evaluate", nth("eval"))
 elif point == "checkpoint":
-    wrap(recipe, "save_tree", nth("checkpoint"))
+    wrap(state, "save_tree", nth("checkpoint"))
 sys.exit(main(sys.argv[1:]))

@@ -30,6 +30,11 @@ class CheckpointManager:
 
     def save(self, name: str, write: Callable[[Path], None], min_free_bytes: int = 0) -> Path:
         """Call `write(tmp_dir)` to fill a new checkpoint, then publish it atomically."""
+        write(self.begin(name, min_free_bytes))
+        return self.publish(name)
+
+    def begin(self, name: str, min_free_bytes: int = 0) -> Path:
+        """A fresh temporary directory for checkpoint `name`, once the disk has room for it."""
         self.root.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.root).free
         if free < min_free_bytes:
@@ -37,11 +42,14 @@ class CheckpointManager:
                 f"only {free / 2**20:.1f} MiB free under {self.root}, a checkpoint needs about "
                 f"{min_free_bytes / 2**20:.1f} MiB: free some space, then rerun with --resume "
                 "(the last checkpoint is intact)")
-        final = self.root / name
-        tmp = self.root / f".tmp-{name}"
+        tmp = self._tmp(name)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        write(tmp)
+        return tmp
+
+    def publish(self, name: str) -> Path:
+        """Checksum, sync and rename the directory `begin` gave; point `latest` at it."""
+        tmp, final = self._tmp(name), self.root / name
         manifest = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*"))
                     if p.is_file()}
         write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
@@ -54,6 +62,9 @@ class CheckpointManager:
         atomic_write_bytes(self.root / LATEST, name.encode())
         self._prune(keep_name=name)
         return final
+
+    def _tmp(self, name: str) -> Path:
+        return self.root / f".tmp-{name}"
 
     def latest(self) -> Path | None:
         """The newest checkpoint that verifies, or None when there is none."""

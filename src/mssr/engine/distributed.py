@@ -1,0 +1,65 @@
+"""The accelerate side of a run: the Accelerator a config asks for (mixed precision, trackers),
+the launches we refuse before any work, and sharing a value from the main process."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from accelerate import Accelerator
+from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_object_list
+
+from mssr.config import TrainConfig
+from mssr.errors import ConfigError
+
+SUPPORTED = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU,
+             DistributedType.FSDP)
+
+
+def make_accelerator(train: TrainConfig, run_dir: Path) -> Accelerator:
+    """An Accelerator with the config's mixed precision and trackers (logging under
+    `run_dir/trackers`), refused before any work when the combination cannot run."""
+    log_with = None
+    if train.log_with is not None:
+        from accelerate.tracking import LOGGER_TYPE_TO_CLASS, get_available_trackers
+
+        available = sorted(str(name) for name in get_available_trackers())
+        if train.log_with not in LOGGER_TYPE_TO_CLASS:
+            raise ConfigError("train.log_with", f"{train.log_with!r} is not an accelerate "
+                              f"tracker; choose one of: {', '.join(sorted(LOGGER_TYPE_TO_CLASS))}")
+        if train.log_with not in available:
+            raise ConfigError("train.log_with", f"{train.log_with!r} is not installed here "
+                              f"(installed: {', '.join(available) or 'none'}); pip install it "
+                              "or leave train.log_with unset (train_log.jsonl is always written)")
+        log_with = [train.log_with]
+    project = ProjectConfiguration(project_dir=str(run_dir), logging_dir=str(run_dir / "trackers"))
+    accelerator = Accelerator(mixed_precision=train.mixed_precision, log_with=log_with,
+                              project_config=project)
+    check_supported(accelerator, train)
+    return accelerator
+
+
+def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:
+    """Refuse launches the engine cannot run correctly, naming what to change."""
+    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    if launched != accelerator.num_processes:
+        raise ConfigError("launch", f"{launched} processes were launched but accelerate runs "
+                          f"{accelerator.num_processes} ({accelerator.distributed_type.value}); "
+                          "FSDP needs GPUs: on CPU use `accelerate launch --cpu` (DDP over gloo)")
+    if accelerator.distributed_type not in SUPPORTED:
+        raise ConfigError("launch", f"{accelerator.distributed_type.value} is not supported; use "
+                          "DDP (the default launch) or FSDP through accelerate's config")
+    if accelerator.distributed_type == DistributedType.FSDP and not accelerator.is_fsdp2:
+        raise ConfigError("launch", "FSDP version 1 is not supported: set fsdp_version: 2 in "
+                          "accelerate's config")
+    if train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+        raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
+                          "CPU); use bf16 or no")
+
+
+def broadcast(value: Any) -> Any:
+    """The main process's `value`, on every process."""
+    holder = [value]
+    broadcast_object_list(holder)
+    return holder[0]
