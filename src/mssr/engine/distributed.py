@@ -22,22 +22,29 @@ def make_accelerator(train: TrainConfig, run_dir: Path) -> Accelerator:
     `run_dir/trackers`), refused before any work when the combination cannot run."""
     log_with = None
     if train.log_with is not None:
-        from accelerate.tracking import LOGGER_TYPE_TO_CLASS, get_available_trackers
-
-        available = sorted(str(name) for name in get_available_trackers())
-        if train.log_with not in LOGGER_TYPE_TO_CLASS:
-            raise ConfigError("train.log_with", f"{train.log_with!r} is not an accelerate "
-                              f"tracker; choose one of: {', '.join(sorted(LOGGER_TYPE_TO_CLASS))}")
-        if train.log_with not in available:
-            raise ConfigError("train.log_with", f"{train.log_with!r} is not installed here "
-                              f"(installed: {', '.join(available) or 'none'}); pip install it "
-                              "or leave train.log_with unset (train_log.jsonl is always written)")
+        check_tracker(train.log_with)
         log_with = [train.log_with]
     project = ProjectConfiguration(project_dir=str(run_dir), logging_dir=str(run_dir / "trackers"))
     accelerator = Accelerator(mixed_precision=train.mixed_precision, log_with=log_with,
                               project_config=project)
     check_supported(accelerator, train)
     return accelerator
+
+
+def check_tracker(name: str) -> None:
+    """A built-in accelerate tracker that is installed, or one registered with
+    `accelerate.tracking.register_tracker_class`."""
+    from accelerate.tracking import LOGGER_TYPE_TO_CLASS, get_available_trackers
+    from accelerate.utils import LoggerType
+
+    if name not in LOGGER_TYPE_TO_CLASS:
+        raise ConfigError("train.log_with", f"{name!r} is not an accelerate tracker; choose "
+                          f"one of: {', '.join(sorted(LOGGER_TYPE_TO_CLASS))}")
+    installed = sorted(str(tracker) for tracker in get_available_trackers())
+    if name in LoggerType.list() and name not in installed:
+        raise ConfigError("train.log_with", f"{name!r} is not installed here (installed: "
+                          f"{', '.join(installed) or 'none'}): pip install it, or leave "
+                          "train.log_with unset (train_log.jsonl is always written)")
 
 
 def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:

@@ -76,14 +76,14 @@ class ContinualRun:
         if config.train.batch_size % (world * config.train.grad_accum):
             raise ConfigError("train.batch_size", f"{config.train.batch_size} is not divisible "
                               f"by processes x grad_accum = {world * config.train.grad_accum}")
+        model_config = model_config_for_training(config)
         set_seed(config.seed)
         self.tokenizer = model_io.load_tokenizer(config.model)
         self.tasks = prepare_tasks(config, self.tokenizer, self.run_dir / "data")
         self.replay_config, self.budget = resolve_replay(config)
         self.strategy = build_strategy(self.replay_config, seed=config.seed)
         self.phases = self._phases()
-        model = model_io.load_model(model_config_for_training(config), config.lora,
-                                    accelerator.device)
+        model = model_io.load_model(model_config, config.lora, accelerator.device)
         self.model = accelerator.prepare_model(model)
         self.scoring = Scoring(config, self.tasks, self.tokenizer, accelerator)
         checkpoint = self.checkpoints.latest() if resume else None
