@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 from typing import Any
 
+import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_object_list
 
@@ -25,8 +26,10 @@ def make_accelerator(train: TrainConfig, run_dir: Path) -> Accelerator:
         check_tracker(train.log_with)
         log_with = [train.log_with]
     project = ProjectConfiguration(project_dir=str(run_dir), logging_dir=str(run_dir / "trackers"))
+    # several processes on a machine without CUDA: DDP over gloo (accelerate's multi-CPU mode)
+    cpu = _launched_processes() > 1 and not torch.cuda.is_available()
     accelerator = Accelerator(mixed_precision=train.mixed_precision, log_with=log_with,
-                              project_config=project)
+                              project_config=project, cpu=cpu)
     check_supported(accelerator, train)
     return accelerator
 
@@ -49,11 +52,14 @@ def check_tracker(name: str) -> None:
 
 def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:
     """Refuse launches the engine cannot run correctly, naming what to change."""
-    launched = int(os.environ.get("WORLD_SIZE", "1"))
+    launched, kind = _launched_processes(), accelerator.distributed_type
     if launched != accelerator.num_processes:
         raise ConfigError("launch", f"{launched} processes were launched but accelerate runs "
-                          f"{accelerator.num_processes} ({accelerator.distributed_type.value}); "
-                          "FSDP needs GPUs: on CPU use `accelerate launch --cpu` (DDP over gloo)")
+                          f"{accelerator.num_processes} ({kind.value})")
+    if os.environ.get("ACCELERATE_USE_FSDP", "").lower() == "true" and kind != DistributedType.FSDP:
+        raise ConfigError("launch", f"accelerate's config asks for FSDP but accelerate runs "
+                          f"{kind.value} here: FSDP needs CUDA GPUs; on CPU launch without FSDP "
+                          "(`accelerate launch --multi_gpu --num_processes N` runs DDP over gloo)")
     if accelerator.distributed_type not in SUPPORTED:
         raise ConfigError("launch", f"{accelerator.distributed_type.value} is not supported; use "
                           "DDP (the default launch) or FSDP through accelerate's config")
@@ -63,6 +69,10 @@ def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:
     if train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
                           "CPU); use bf16 or no")
+
+
+def _launched_processes() -> int:
+    return int(os.environ.get("WORLD_SIZE", "1"))
 
 
 def broadcast(value: Any) -> Any:
