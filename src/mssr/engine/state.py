@@ -81,6 +81,7 @@ class RunCheckpoints:
         if error is not None:
             raise CheckpointError(error)
         accelerator.save_state(str(directory / ACCELERATE_DIR))
+        accelerator.wait_for_everyone()  # every process's RNG file is written before publishing
         if accelerator.is_main_process:
             unwrapped.save_pretrained(directory / WEIGHTS_DIR, state_dict=state,
                                       safe_serialization=True)
