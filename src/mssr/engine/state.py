@@ -66,18 +66,19 @@ class RunCheckpoints:
 
     def save(self, name: str, model: torch.nn.Module, progress: Progress,
              replay_state: dict[str, Any]) -> None:
+        """Checkpoint `name`, written by every process and published by the main one."""
         accelerator = self.accelerator
         unwrapped = accelerator.unwrap_model(model)
         state = accelerator.get_state_dict(model)  # collective under FSDP
-        error = None
+        error, directory = None, None
         if accelerator.is_main_process:
             estimate = 3 * sum(p.numel() * p.element_size()
                                for p in model_io.trainable_parameters(unwrapped)) + (16 << 20)
             try:
                 directory = self.manager.begin(name, min_free_bytes=estimate)
             except CheckpointError as caught:
-                error, directory = str(caught), None
-        error, directory = broadcast((error, directory if accelerator.is_main_process else None))
+                error = str(caught)
+        error, directory = broadcast((error, directory))  # every process stops, or none
         if error is not None:
             raise CheckpointError(error)
         accelerator.save_state(str(directory / ACCELERATE_DIR))
