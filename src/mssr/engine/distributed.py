@@ -11,17 +11,17 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_object_list
 
-from mssr.config import TrainConfig
+from mssr.config import RunConfig
 from mssr.errors import ConfigError
 
 SUPPORTED = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU,
              DistributedType.FSDP)
 
 
-def make_accelerator(train: TrainConfig, run_dir: Path) -> Accelerator:
+def make_accelerator(config: RunConfig, run_dir: Path) -> Accelerator:
     """An Accelerator with the config's mixed precision and trackers (logging under
     `run_dir/trackers`), refused before any work when the combination cannot run."""
-    log_with = None
+    train, log_with = config.train, None
     if train.log_with is not None:
         check_tracker(train.log_with)
         log_with = [train.log_with]
@@ -30,7 +30,7 @@ def make_accelerator(train: TrainConfig, run_dir: Path) -> Accelerator:
     cpu = _launched_processes() > 1 and not torch.cuda.is_available()
     accelerator = Accelerator(mixed_precision=train.mixed_precision, log_with=log_with,
                               project_config=project, cpu=cpu)
-    check_supported(accelerator, train)
+    check_supported(accelerator, config)
     return accelerator
 
 
@@ -50,7 +50,7 @@ def check_tracker(name: str) -> None:
                           "train.log_with unset (train_log.jsonl is always written)")
 
 
-def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:
+def check_supported(accelerator: Accelerator, config: RunConfig) -> None:
     """Refuse launches the engine cannot run correctly, naming what to change."""
     launched, kind = _launched_processes(), accelerator.distributed_type
     if launched != accelerator.num_processes:
@@ -66,7 +66,10 @@ def check_supported(accelerator: Accelerator, train: TrainConfig) -> None:
     if accelerator.distributed_type == DistributedType.FSDP and not accelerator.is_fsdp2:
         raise ConfigError("launch", "FSDP version 1 is not supported: set fsdp_version: 2 in "
                           "accelerate's config")
-    if train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+    if kind == DistributedType.FSDP and config.replay.clock.mode == "update":
+        raise ConfigError("replay.clock.mode", "'update' measures the weight update on "
+                          "unsharded weights; under FSDP use 'steps' or 'loss'")
+    if config.train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
                           "CPU); use bf16 or no")
 

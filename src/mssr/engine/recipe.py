@@ -62,8 +62,8 @@ class ContinualRun:
                  show_progress: bool = True):
         self.config = config
         self.run_dir = Path(run_dir)
-        self.accelerator = accelerator or make_accelerator(config.train, self.run_dir)
-        check_supported(self.accelerator, config.train)
+        self.accelerator = accelerator or make_accelerator(config, self.run_dir)
+        check_supported(self.accelerator, config)
         self.show_progress = show_progress and self.accelerator.is_main_process
         self.stop = StopRequests(self.accelerator)
         self.checkpoints = RunCheckpoints(self.accelerator, self.run_dir)
