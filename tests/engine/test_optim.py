@@ -78,6 +78,7 @@ def test_warmup_longer_than_a_reset_schedule_is_rejected():
     from_mapping(TrainConfig, {"steps_per_task": 5, "warmup_steps": 5, "reset_optimizer": False})
 
 
+@pytest.mark.slow
 def test_thirty_tasks_of_full_fine_tuning_hold_one_optimizer(make_config, engine_assets,
                                                              tmp_path, monkeypatch):
     names = list(engine_assets["tasks"])
