@@ -43,8 +43,8 @@ class Optimization:
         optimizer = torch.optim.AdamW(parameters, lr=train.lr, weight_decay=train.weight_decay)
         self.optimizer = accelerator.prepare_optimizer(optimizer)
         self.scheduler = self._new_schedule(phase)
-        accelerator.register_for_checkpointing(self)  # the schedule's position; accelerate
-        # saves the optimizer itself
+        # accelerate's save_state holds the optimizer; this object adds the schedule's position
+        accelerator.register_for_checkpointing(self)
 
     def start_phase(self, phase: int) -> None:
         """With `reset_optimizer`, forget the moments and restart the schedule for `phase`."""
