@@ -24,8 +24,8 @@ from mssr.config import load_config
 from mssr.data.formatting import collate
 from mssr.engine import model as model_io
 from mssr.engine.data_order import stream_indices
-from mssr.engine.losses import token_losses
 from mssr.engine.recipe import ContinualRun
+from mssr.losses import token_losses
 from mssr.paths import CONFIGS_DIR
 
 

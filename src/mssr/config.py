@@ -88,7 +88,8 @@ class ModelConfig:
         None, "build a randomly initialised model from path's config with these overrides "
         "(e.g. {hidden_size: 32, num_hidden_layers: 2}) instead of loading weights")
     dtype: Literal["auto", "float32", "bfloat16", "float16"] = help_field(
-        "auto", "auto: bfloat16 on GPU, float32 on CPU")
+        "auto", "dtype the weights load in; auto: float32 for full fine-tuning (fp32 master "
+        "weights), for LoRA bfloat16 on GPU and float32 on CPU")
     max_length: int = help_field(128, "tokens per example; longer ones are truncated (counted)")
 
     def validate(self) -> None:
@@ -122,13 +123,22 @@ class TrainConfig:
     grad_accum: int = help_field(1, "micro-batches per optimizer step")
     lr: float = help_field(1e-3, "peak learning rate")
     weight_decay: float = help_field(0.0, "AdamW weight decay")
-    warmup_steps: int = help_field(0, "linear warm-up steps at each task's start")
+    warmup_steps: int = help_field(
+        0, "linear warm-up steps at the start of each schedule (each task with "
+        "reset_optimizer, else the run's start); every schedule honours it")
     lr_schedule: Literal["constant", "linear", "cosine"] = help_field(
-        "constant", "learning-rate schedule within a task")
-    reset_optimizer: bool = help_field(True, "new optimizer and LR schedule at every task")
+        "constant", "learning-rate schedule after warm-up, over a task (reset_optimizer) or "
+        "over the whole run")
+    reset_optimizer: bool = help_field(True, "fresh AdamW moments and LR schedule at every task")
     max_grad_norm: float | None = help_field(1.0, "gradient clipping (None: off)")
     checkpoint_every: int = help_field(50, "steps between mid-task checkpoints (0: task ends only)")
     max_nonfinite_steps: int = help_field(5, "non-finite losses in a row that stop the run")
+    mixed_precision: Literal["no", "bf16", "fp16"] = help_field(
+        "no", "autocast through accelerate; full fine-tuning keeps fp32 master weights "
+        "(fp16 needs a GPU)")
+    log_with: str | None = help_field(
+        None, "an accelerate tracker (tensorboard, wandb, ...) that also receives the per-step "
+        "metrics of train_log.jsonl")
 
     def validate(self) -> None:
         for name in ("steps_per_task", "batch_size", "grad_accum"):
@@ -136,6 +146,10 @@ class TrainConfig:
         require(self.batch_size % self.grad_accum == 0, "grad_accum",
                 "must divide batch_size")
         require(self.lr > 0, "lr", "must be > 0")
+        require(self.warmup_steps >= 0, "warmup_steps", "must be >= 0")
+        require(not self.reset_optimizer or self.warmup_steps < self.steps_per_task,
+                "warmup_steps", f"must be below steps_per_task ({self.steps_per_task}) when "
+                "reset_optimizer restarts the schedule at every task")
         require(self.checkpoint_every >= 0, "checkpoint_every", "must be >= 0")
         require(self.max_nonfinite_steps >= 1, "max_nonfinite_steps", "must be >= 1")
 

@@ -2,14 +2,15 @@
 cleanup runs). MSSR_KILL names the point: step:N (before global step N), eval:N (during the
 N-th evaluation, counting from 0 = the base model's), checkpoint:N (during the N-th checkpoint
 write, after its weights are on disk and before it is published). sigint:N sends SIGINT (as
-Ctrl-C does) before global step N instead."""
+Ctrl-C does) before global step N instead; sigint-rank1:N sends it to process 1 only (a
+multi-process run must still stop every process after the same step)."""
 
 import os
 import signal
 import sys
 
 from mssr.cli import main
-from mssr.engine import recipe
+from mssr.engine import recipe, state
 
 point, count = os.environ["MSSR_KILL"].split(":")
 count = int(count)
@@ -38,11 +39,13 @@ def nth(kind):
     return check
 
 
-if point == "sigint":
+if point in ("sigint", "sigint-rank1"):
     original_step = recipe.ContinualRun.train_step
+    only_rank = 1 if point == "sigint-rank1" else None
 
     def interrupted_step(self, *args, **kwargs):
-        if self.progress.global_step == count:
+        rank = self.accelerator.process_index
+        if self.progress.global_step == count and only_rank in (None, rank):
             os.kill(os.getpid(), signal.SIGINT)
         return original_step(self, *args, **kwargs)
 
@@ -52,5 +55,5 @@ elif point == "step":
 elif point == "eval":
     wrap(recipe.ContinualRun, "evaluate", nth("eval"))
 elif point == "checkpoint":
-    wrap(recipe, "save_tree", nth("checkpoint"))
+    wrap(state, "save_tree", nth("checkpoint"))
 sys.exit(main(sys.argv[1:]))

@@ -69,7 +69,7 @@ def test_resume_mid_task_ends_like_an_unbroken_run(make_config, tmp_path, monkey
 
     def stop_after(self, ids, bar):
         step(self, ids, bar)
-        self.stop_requested = self.progress.global_step == stop_at
+        self.stop.requested = self.progress.global_step == stop_at
 
     config = make_config(*FOREVER, *strong)
     monkeypatch.setattr(ContinualRun, "train_step", stop_after)

@@ -67,13 +67,13 @@ def test_thirty_task_soak_keeps_memory_flat(make_config, engine_assets, tmp_path
                          "train.steps_per_task=3", "train.checkpoint_every=0",
                          "eval.tasks=seen", "replay.buffer.per_task=4")
     rss_mib = []
-    end_phase = ContinualRun._end_phase
+    end_phase = ContinualRun.end_phase
 
     def measure(self):
         end_phase(self)
         rss_mib.append(_current_rss_mib())
 
-    monkeypatch.setattr(ContinualRun, "_end_phase", measure)
+    monkeypatch.setattr(ContinualRun, "end_phase", measure)
     _, results = execute(config, show_progress=False)
     assert len(results["acc_matrix"]) == 30
     print("RSS at each task end (MiB):", [round(r) for r in rss_mib])

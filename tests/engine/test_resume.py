@@ -19,14 +19,13 @@ HERE = Path(__file__).parent
 
 
 def run_cli(args: list[str], kill: str | None = None) -> subprocess.CompletedProcess:
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(HERE)}
+    path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
     command = [sys.executable, "-m", "mssr", *args]
     if kill is not None:
         env["MSSR_KILL"] = kill
         command = [sys.executable, str(HERE / "fault_injection.py"), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
-
-
 
 
 def comparable(run_dir: Path) -> dict:

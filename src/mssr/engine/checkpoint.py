@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 
 from mssr.errors import CheckpointError
+from mssr.files import atomic_write_bytes, fsync_dir, fsync_file, write_synced
 
 MANIFEST = "manifest.json"
 LATEST = "latest"
@@ -29,6 +30,11 @@ class CheckpointManager:
 
     def save(self, name: str, write: Callable[[Path], None], min_free_bytes: int = 0) -> Path:
         """Call `write(tmp_dir)` to fill a new checkpoint, then publish it atomically."""
+        write(self.begin(name, min_free_bytes))
+        return self.publish(name)
+
+    def begin(self, name: str, min_free_bytes: int = 0) -> Path:
+        """A fresh temporary directory for checkpoint `name`, once the disk has room for it."""
         self.root.mkdir(parents=True, exist_ok=True)
         free = shutil.disk_usage(self.root).free
         if free < min_free_bytes:
@@ -36,23 +42,29 @@ class CheckpointManager:
                 f"only {free / 2**20:.1f} MiB free under {self.root}, a checkpoint needs about "
                 f"{min_free_bytes / 2**20:.1f} MiB: free some space, then rerun with --resume "
                 "(the last checkpoint is intact)")
-        final = self.root / name
-        tmp = self.root / f".tmp-{name}"
+        tmp = self._tmp(name)
         shutil.rmtree(tmp, ignore_errors=True)
         tmp.mkdir()
-        write(tmp)
+        return tmp
+
+    def publish(self, name: str) -> Path:
+        """Checksum, sync and rename the directory `begin` gave; point `latest` at it."""
+        tmp, final = self._tmp(name), self.root / name
         manifest = {str(p.relative_to(tmp)): _sha256(p) for p in sorted(tmp.rglob("*"))
                     if p.is_file()}
-        _write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
+        write_synced(tmp / MANIFEST, json.dumps(manifest, indent=1).encode())
         for path in tmp.rglob("*"):
             if path.is_file():
-                _fsync(path)
+                fsync_file(path)
         shutil.rmtree(final, ignore_errors=True)
         os.replace(tmp, final)
-        _fsync_dir(self.root)
+        fsync_dir(self.root)
         atomic_write_bytes(self.root / LATEST, name.encode())
         self._prune(keep_name=name)
         return final
+
+    def _tmp(self, name: str) -> Path:
+        return self.root / f".tmp-{name}"
 
     def latest(self) -> Path | None:
         """The newest checkpoint that verifies, or None when there is none."""
@@ -84,14 +96,6 @@ def verify(checkpoint: Path) -> bool:
         return all(_sha256(checkpoint / rel) == digest for rel, digest in manifest.items())
     except (OSError, ValueError):
         return False
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a synced temporary file and a rename."""
-    tmp = path.with_name(f".{path.name}.tmp")
-    _write_synced(tmp, data)
-    os.replace(tmp, path)
-    _fsync_dir(path.parent)
 
 
 def save_tree(directory: Path, name: str, tree: dict[str, Any]) -> None:
@@ -138,23 +142,3 @@ def _sha256(path: Path) -> str:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _write_synced(path: Path, data: bytes) -> None:
-    with open(path, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-
-
-def _fsync(path: Path) -> None:
-    with open(path, "rb") as handle:
-        os.fsync(handle.fileno())
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

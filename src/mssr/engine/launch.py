@@ -7,8 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from mssr.config import RunConfig, dump_config, load_config
-from mssr.engine.checkpoint import atomic_write_bytes
 from mssr.errors import ConfigError
+from mssr.files import atomic_write_bytes
 
 CONFIG_FILE = "config.yaml"
 
@@ -40,16 +40,16 @@ def prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, overwrite: b
 def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False,
             overwrite: bool = False, show_progress: bool = True) -> tuple[Path, dict[str, Any]]:
     """Run (or resume) `config`; write results.json, report.md and plots; return both."""
-    from accelerate import Accelerator
     from transformers.utils import logging as transformers_logging
 
+    from mssr.engine.distributed import make_accelerator
     from mssr.engine.recipe import ContinualRun
     from mssr.report import write_report, write_results
     from mssr.report.reference import load_reference, with_normalised_score
 
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     transformers_logging.disable_progress_bar()  # our own bar shows the run's progress
-    accelerator = Accelerator()
+    accelerator = make_accelerator(config, run_dir)
     if accelerator.is_main_process:
         prepare_run_dir(run_dir, config, resume, overwrite)
     accelerator.wait_for_everyone()

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from mssr.data.formatting import Encoded, collate
-from mssr.engine.losses import token_losses
 from mssr.evaluation.generation import pad_token_id
 
 
@@ -37,6 +36,8 @@ def continuation_logliks(model: Any, tokenizer: Any, sequences: list[Encoded], *
 
 
 def _score_batch(model: Any, batch: list[Encoded], pad: int) -> tuple[list[float], list[int]]:
+    from mssr.losses import token_losses  # torch only when a model is scored
+
     tensors = {key: value.to(model.device) for key, value in collate(batch, pad).items()}
     logits = model(input_ids=tensors["input_ids"], attention_mask=tensors["attention_mask"]).logits
     losses, mask = token_losses(logits, tensors["labels"])

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import numpy as np
 
-from mssr.engine.checkpoint import atomic_write_bytes
 from mssr.errors import MSSRError
+from mssr.files import atomic_write_bytes
 from mssr.report import plots
 from mssr.report.markdown import (
     MISSING,

@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from mssr.engine.checkpoint import atomic_write_bytes
+from mssr.files import atomic_write_bytes
 
 DPI = 150
 

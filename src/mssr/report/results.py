@@ -9,8 +9,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mssr.engine.checkpoint import atomic_write_bytes
 from mssr.errors import MSSRError
+from mssr.files import atomic_write_bytes
 
 RESULTS_FILE = "results.json"
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from mssr.engine.checkpoint import atomic_write_bytes
+from mssr.files import atomic_write_bytes
 from mssr.report import plots
 from mssr.report.markdown import (
     format_amount,

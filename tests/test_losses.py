@@ -1,7 +1,7 @@
 import torch
 import torch.nn.functional as F
 
-from mssr.engine.losses import per_example_mean, response_exact, token_losses
+from mssr.losses import per_example_mean, response_exact, token_losses
 
 
 def test_per_example_mean_masks_prompt_and_padding():

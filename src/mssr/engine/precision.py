@@ -1,0 +1,24 @@
+"""Which dtype the weights load in. Trainable weights are the master weights: full fine-tuning
+loads float32 (accelerate's `train.mixed_precision` autocasts the compute), while LoRA may keep
+a half-precision frozen base (peft keeps the adapter itself in float32)."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from mssr.config import ModelConfig, RunConfig
+from mssr.errors import ConfigError
+
+
+def model_config_for_training(config: RunConfig) -> ModelConfig:
+    """`config.model` with `dtype` resolved for training."""
+    model, mixed = config.model, config.train.mixed_precision
+    if config.lora.enabled:
+        return model
+    if model.dtype == "auto":
+        return dataclasses.replace(model, dtype="float32")
+    if model.dtype != "float32" and mixed != "no":
+        raise ConfigError("model.dtype", f"{model.dtype} weights with train.mixed_precision="
+                          f"{mixed} and full fine-tuning would train without fp32 master "
+                          "weights: use model.dtype auto or float32")
+    return model
