@@ -21,15 +21,13 @@ from mssr.configuration import help_field, require, to_mapping
 from mssr.data.schema import Example
 from mssr.engine.checkpoint import load_tree, save_tree
 from mssr.engine.data_order import stream_indices
+from mssr.engine.recipe import MEMORY_STRATEGIES, Progress  # shared with the engine's loop
 from mssr.engine.replay_setup import resolve_replay
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
 from mssr.evaluation.metrics import continual_metrics
 from mssr.replay import build_strategy
 from mssr.replay.config import ReplayConfig
-
-# Shared with the engine's recipe (DESIGN.md's refactor may move them to engine/state.py).
-from mssr.engine.recipe import MEMORY_STRATEGIES, Progress  # noqa: I001
 
 REPLAY_STATE, PROGRESS_STATE = "mssr_replay", "mssr_progress"  # files in each checkpoint folder
 
