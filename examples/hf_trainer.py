@@ -7,7 +7,7 @@ report.md as `mssr run` writes them (so `mssr compare` reads them).
 
     python examples/hf_trainer.py                       # about a minute on 2 CPU cores
     python examples/hf_trainer.py --strategies mssr uniform --steps-per-task 300
-    accelerate launch --cpu --num_processes 2 examples/hf_trainer.py
+    accelerate launch --multi_gpu --num_processes 2 examples/hf_trainer.py  # 2 processes
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ report.md as `mssr run` writes them.
 
     python examples/trl_sft.py                          # about a minute on 2 CPU cores
     python examples/trl_sft.py --strategies mssr uniform --steps-per-task 300
-    accelerate launch --cpu --num_processes 2 examples/trl_sft.py
+    accelerate launch --multi_gpu --num_processes 2 examples/trl_sft.py  # 2 processes
 """
 
 from __future__ import annotations
