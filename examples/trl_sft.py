@@ -59,13 +59,13 @@ def train(strategy: str, args: argparse.Namespace) -> Path:
     tokenizer = AutoTokenizer.from_pretrained(bundled_model_path())
     model = AutoModelForCausalLM.from_pretrained(bundled_model_path())
     run_dir = args.output / strategy
-    processes = PartialState().num_processes
     sft_args = SFTConfig(
-        output_dir=str(run_dir), per_device_train_batch_size=args.batch_size // processes,
+        output_dir=str(run_dir), per_device_train_batch_size=args.batch_size,
         learning_rate=1e-3, lr_scheduler_type="cosine", warmup_steps=args.steps_per_task // 10,
         max_length=MAX_LENGTH, seed=args.seed, save_strategy="no", logging_steps=50,
         report_to="none", disable_tqdm=True, use_cpu=True, bf16=False,
         activation_checkpointing=False)
+    sft_args.per_device_train_batch_size //= sft_args.world_size  # same global batch
     continual = ContinualConfig(
         steps_per_task=args.steps_per_task, replay=ReplayConfig(strategy=strategy),
         replay_budget="match:mssr", max_length=MAX_LENGTH,
