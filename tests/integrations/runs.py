@@ -30,6 +30,34 @@ def record_plans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]
     return planned
 
 
+def record_observations(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Every `ReplayStrategy.observe` call from now on: step, ids, losses, task loss."""
+    observed: list[dict] = []
+    original = ReplayStrategy.observe
+
+    def observe(self: ReplayStrategy, step: int, ids: np.ndarray, losses: np.ndarray,
+                task_loss: float, update_norm: float | None = None) -> None:
+        observed.append({"step": step, "ids": np.asarray(ids).tolist(),
+                         "losses": np.asarray(losses, dtype=float), "task_loss": task_loss,
+                         "update_norm": update_norm})
+        original(self, step, ids, losses, task_loss=task_loss, update_norm=update_norm)
+
+    monkeypatch.setattr(ReplayStrategy, "observe", observe)
+    return observed
+
+
+def assert_same_observations(observed: list[dict], reference: list[dict]) -> None:
+    """Same steps and ids in the same order; losses and update norms equal up to float noise
+    (another optimizer implementation, another summation order)."""
+    assert [(o["step"], o["ids"]) for o in observed] == [(o["step"], o["ids"])
+                                                         for o in reference]
+    for mine, theirs in zip(observed, reference, strict=True):
+        np.testing.assert_allclose(mine["losses"], theirs["losses"], rtol=2e-3, atol=1e-4)
+        assert (mine["update_norm"] is None) == (theirs["update_norm"] is None)
+        if mine["update_norm"] is not None:
+            np.testing.assert_allclose(mine["update_norm"], theirs["update_norm"], rtol=2e-3)
+
+
 def run_engine(config: RunConfig, run_dir: Path) -> dict:
     from mssr.engine.launch import execute
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from runs import continual_inputs, record_plans, run_engine, training_arguments
+from runs import (
+    assert_same_observations,
+    continual_inputs,
+    record_observations,
+    record_plans,
+    run_engine,
+    training_arguments,
+)
 from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
 
 from mssr.errors import ConfigError
@@ -23,21 +30,28 @@ def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTra
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("overrides", [
+    ["replay.strategy=mssr", "train.lr_schedule=cosine", "train.warmup_steps=2"],
+    # the accuracy baseline's probes, and the clock driven by update norms
+    ["replay.strategy=accuracy", "replay.clock.mode=update"]], ids=["mssr", "accuracy"])
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
-                                                                      monkeypatch):
-    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0")
-    planned = record_plans(monkeypatch)
+                                                                      monkeypatch, overrides):
+    config = make_config(*overrides, "train.checkpoint_every=0")
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
     engine = run_engine(config, tmp_path / "engine")
-    engine_plans = list(planned)
+    engine_plans, engine_observed = list(planned), list(observed)
     planned.clear()
+    observed.clear()
 
     trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
                            gradient_accumulation_steps=2)
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 
-    assert sum(len(ids) for _, ids in engine_plans) > 0
+    work = {"mssr": "replayed_examples", "accuracy": "method_eval_tokens"}[engine["strategy"]]
+    assert engine["compute"][work] > 0  # mssr replayed, accuracy probed
     assert planned == engine_plans
+    assert_same_observations(observed, engine_observed)
     for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget"):
         assert results[key] == engine[key], key
     training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
