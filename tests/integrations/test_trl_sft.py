@@ -9,7 +9,14 @@ pytest.importorskip("trl")
 
 import datasets  # noqa: E402
 import torch  # noqa: E402
-from runs import continual_inputs, record_plans, run_engine, training_arguments  # noqa: E402
+from runs import (  # noqa: E402
+    assert_same_observations,
+    continual_inputs,
+    record_observations,
+    record_plans,
+    run_engine,
+    training_arguments,
+)
 from trl import SFTConfig  # noqa: E402
 from trl.trainer.utils import add_fused_lm_head  # noqa: E402
 
@@ -21,7 +28,7 @@ from mssr.integrations.trl import ReplaySFTTrainer  # noqa: E402
 
 def sft_config(config, output_dir, **overrides) -> SFTConfig:
     return SFTConfig(**training_arguments(config, output_dir, **overrides), bf16=False,
-                     gradient_checkpointing=False, completion_only_loss=True)
+                     activation_checkpointing=False, completion_only_loss=True)
 
 
 def as_completion_rows(task: ContinualTask) -> ContinualTask:
@@ -36,10 +43,11 @@ def as_completion_rows(task: ContinualTask) -> ContinualTask:
 @pytest.mark.slow
 def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch):
     config = make_config("replay.strategy=mssr", "train.checkpoint_every=0")
-    planned = record_plans(monkeypatch)
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
     engine = run_engine(config, tmp_path / "engine")
-    engine_plans = list(planned)
+    engine_plans, engine_observed = list(planned), list(observed)
     planned.clear()
+    observed.clear()
 
     inputs = continual_inputs(config, tmp_path / "data")
     trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
@@ -51,6 +59,7 @@ def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch
 
     assert sum(len(ids) for _, ids in engine_plans) > 0
     assert planned == engine_plans
+    assert_same_observations(observed, engine_observed)  # losses from the fused LM head
     for key in ("replay_timeline", "task_boundaries", "replay_budget"):
         assert results[key] == engine[key], key
 
