@@ -53,8 +53,11 @@ class ContinualConfig:
         require(budget is None or (isinstance(budget, int) and budget >= 0) or
                 (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
                 f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
-        self.replay.validate()
-        self.eval.validate()
+        for name, section in (("replay", self.replay), ("eval", self.eval)):
+            try:
+                section.validate()
+            except ConfigError as error:
+                raise ConfigError(f"{name}.{error.field}", error.message) from None
 
 
 @dataclass
