@@ -101,7 +101,8 @@ def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, mo
         assert results[key] == reference[key], key
 
 
-def test_refuses_a_train_dataset_and_mismatched_max_steps(make_config, tmp_path):
+def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(make_config,
+                                                                             tmp_path):
     config = make_config("replay.strategy=uniform")
     inputs = continual_inputs(config, tmp_path / "data")
     args = TrainingArguments(**training_arguments(config, tmp_path / "run", max_steps=5))
@@ -111,3 +112,5 @@ def test_refuses_a_train_dataset_and_mismatched_max_steps(make_config, tmp_path)
         ReplayTrainer(args=args, **common)
     with pytest.raises(ConfigError, match="tasks=\\[ContinualTask\\]"):
         ReplayTrainer(args=args, train_dataset=inputs["tasks"][0].train, **common)
+    with pytest.raises(ConfigError, match="processing_class"):
+        ReplayTrainer(args=args, **{**common, "processing_class": None})

@@ -48,11 +48,11 @@ class ReplayMixin:
                  **kwargs: Any):
         if "train_dataset" in kwargs:
             raise ConfigError("train_dataset", "give the task sequence as tasks=[ContinualTask]")
+        if kwargs.get("processing_class") is None:
+            raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
         check_tasks(tasks)
         continual.validate()
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
-        if self.processing_class is None:
-            raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
         self.tasks = tasks
         self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
         self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
