@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from accelerate.utils import set_seed
 
 from mssr.config import RunConfig
@@ -73,7 +74,7 @@ def continual_inputs(config: RunConfig, data_dir: Path) -> dict:
     set_seed(config.seed)
     tokenizer = model_io.load_tokenizer(config.model)
     prepared = prepare_tasks(config, tokenizer, data_dir)
-    model = model_io.load_model(config.model, config.lora, model_io.torch.device("cpu"))
+    model = model_io.load_model(config.model, config.lora, torch.device("cpu"))
     tasks = [ContinualTask(
         name=task.name,
         train=datasets.Dataset.from_list([{"input_ids": e.input_ids, "labels": e.labels,
