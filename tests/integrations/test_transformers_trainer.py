@@ -79,7 +79,8 @@ class StopAt(TrainerCallback):
 def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch):
     config = make_config("replay.strategy=mssr")
     planned = record_plans(monkeypatch)
-    saving = {"save_strategy": "steps", "save_steps": 4}
+    saving = {"save_strategy": "steps", "save_steps": 4, "per_device_train_batch_size": 4,
+              "gradient_accumulation_steps": 2}
     unbroken = make_trainer(config, tmp_path, "unbroken", **saving)
     unbroken.train()
     reference_plans = list(planned)
