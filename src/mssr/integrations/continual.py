@@ -1,0 +1,236 @@
+"""What every trainer integration shares: the continual settings, the task record, and the
+driver that takes the replay decisions step by step exactly as the engine's recipe does.
+
+The driver knows nothing of the host trainer. Per optimizer step the trainer asks it for the
+step's example ids (`plan_step`), trains on them in one forward pass, and hands back every
+trained id with its loss (`finish_step`); at each task end it records the scores. Same seed,
+same losses: same ids as `mssr run`."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mssr.config import EvalConfig, RunConfig, TrainConfig
+from mssr.configuration import help_field, require, to_mapping
+from mssr.data.schema import Example
+from mssr.engine.checkpoint import load_tree, save_tree
+from mssr.engine.data_order import stream_indices
+from mssr.engine.recipe import MEMORY_STRATEGIES
+from mssr.engine.replay_setup import resolve_replay
+from mssr.engine.state import Progress
+from mssr.engine.tasks import ID_STRIDE
+from mssr.errors import ConfigError, MSSRError
+from mssr.evaluation.metrics import continual_metrics
+from mssr.replay import build_strategy
+from mssr.replay.config import ReplayConfig
+
+REPLAY_STATE, PROGRESS_STATE = "mssr_replay", "mssr_progress"  # files in each checkpoint folder
+
+
+@dataclass
+class ContinualConfig:
+    """What `mssr run` configures beyond the host trainer's own arguments (the trainer's
+    arguments give the seed, batch size, learning rate and schedule)."""
+
+    steps_per_task: int = help_field(help="optimizer steps on each task")
+    replay: ReplayConfig = help_field(default_factory=ReplayConfig)
+    replay_budget: int | str | None = help_field(
+        None, "replayed examples per task: a number, or 'match:STRATEGY' (as in `mssr run`)")
+    reset_optimizer: bool = help_field(
+        True, "fresh optimizer state and LR schedule (warm-up included) at every task")
+    eval: EvalConfig = help_field(default_factory=EvalConfig)
+    max_length: int = help_field(128, "tokens per scored example (prompt + answer)")
+
+    def validate(self) -> None:
+        require(self.steps_per_task >= 1, "steps_per_task", "must be >= 1")
+        require(self.max_length >= 8, "max_length", "must be >= 8")
+        budget = self.replay_budget
+        require(budget is None or (isinstance(budget, int) and budget >= 0) or
+                (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
+                f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
+        for name, section in (("replay", self.replay), ("eval", self.eval)):
+            try:
+                section.validate()
+            except ConfigError as error:
+                raise ConfigError(f"{name}.{error.field}", error.message) from None
+
+
+@dataclass
+class ContinualTask:
+    """One task of the sequence: the rows the trainer trains on (a `datasets.Dataset` in the
+    trainer's own format) and the examples scored after every task with `scorer` (one of
+    mssr's scorers: exact_match, numeric, multiple_choice, rouge_l, loss)."""
+
+    name: str
+    train: Any
+    eval: list[Example]
+    scorer: str
+
+
+class ReplayDriver:
+    """The replay strategy and the run's progress through a task sequence of `sizes[i]`
+    training rows each; example id = task index * ID_STRIDE + row, as in the engine."""
+
+    def __init__(self, config: ContinualConfig, sizes: list[int], batch_size: int, seed: int):
+        self.config, self.batch_size, self.seed = config, batch_size, seed
+        run_config = RunConfig(train=TrainConfig(steps_per_task=config.steps_per_task,
+                                                 batch_size=batch_size),
+                               replay=config.replay, replay_budget=config.replay_budget)
+        self.replay_config, self.budget = resolve_replay(run_config)
+        self.strategy = build_strategy(self.replay_config, seed=seed)
+        self.task_ids = [index * ID_STRIDE + np.arange(size, dtype=np.int64)
+                         for index, size in enumerate(sizes)]
+        self.progress = Progress()
+        self.current_count = 0
+        self.wall_start = time.perf_counter()
+        self.step_start = 0.0
+
+    # ---------------------------------------------------------------- where the run stands
+    @property
+    def total_steps(self) -> int:
+        return self.config.steps_per_task * len(self.task_ids)
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.phase >= len(self.task_ids)
+
+    @property
+    def task_done(self) -> bool:
+        return self.progress.phase_step == self.config.steps_per_task
+
+    # ---------------------------------------------------------------- one step
+    def begin_step(self) -> bool:
+        """Open the step; True when it is the first of a task (the task is started here)."""
+        self.step_start = time.perf_counter()
+        if self.progress.phase_step:
+            return False
+        progress = self.progress
+        progress.cursor = 0
+        progress.task_boundaries.append(progress.global_step)
+        self.strategy.start_task(progress.phase, progress.global_step,
+                                 self.task_ids[progress.phase])
+        return True
+
+    def probe_ids(self) -> np.ndarray | None:
+        """Buffered ids the accuracy baseline wants scored before this step's plan."""
+        return self.strategy.probe_ids(self.progress.global_step)
+
+    def report_probe(self, accuracy: float, tokens: int) -> None:
+        self.strategy.report_probe(self.progress.global_step, accuracy, tokens)
+        self.progress.ledger["method_eval_tokens"] += tokens
+
+    def plan_step(self) -> np.ndarray:
+        """The step's global batch of ids: current-task rows from the seeded stream, then the
+        strategy's replay ids (after `begin_step` and `probe_ids`)."""
+        progress = self.progress
+        replay_ids = self.strategy.plan(progress.global_step, self.batch_size)
+        self.current_count = self.batch_size - len(replay_ids)
+        phase_ids = self.task_ids[progress.phase]
+        rows = stream_indices(self.seed, progress.phase, len(phase_ids), progress.cursor,
+                              self.current_count)
+        if len(replay_ids):
+            progress.replay_timeline.append({"step": progress.global_step,
+                                             "task": progress.phase,
+                                             "replayed": len(replay_ids)})
+        return np.concatenate([phase_ids[rows], replay_ids]).astype(np.int64)
+
+    def finish_step(self, batch_ids: np.ndarray, token_counts: np.ndarray, ids: np.ndarray,
+                    losses: np.ndarray, update_norm: float | None) -> None:
+        """After the optimizer step: `ids`/`losses` are every trained example of the global
+        batch (gathered across processes); `token_counts` the tokens of `batch_ids`."""
+        progress, ledger = self.progress, self.progress.ledger
+        step = progress.global_step
+        task_loss = float(losses[np.isin(ids, self.task_ids[progress.phase])].mean())
+        if np.isfinite(losses).all():
+            self.strategy.observe(step, ids, losses, task_loss=task_loss, update_norm=update_norm)
+        ledger["optimizer_steps"] += 1
+        ledger["new_examples"] += self.current_count
+        ledger["new_tokens"] += int(token_counts[:self.current_count].sum())
+        ledger["replayed_examples"] += len(batch_ids) - self.current_count
+        ledger["replayed_tokens"] += int(token_counts[self.current_count:].sum())
+        ledger["replay_events"] = self.strategy.stats["replay_events"]
+        ledger["train_seconds"] += time.perf_counter() - self.step_start
+        ledger["wall_seconds"] = time.perf_counter() - self.wall_start
+        progress.cursor += self.current_count
+        progress.global_step += 1
+        progress.phase_step += 1
+
+    def end_task(self, scores: list[float | None]) -> None:
+        """Close the current task: the buffer takes its share, `scores` is its accuracy row."""
+        progress = self.progress
+        self.strategy.end_task(progress.phase, progress.global_step)
+        if self.replay_config.strategy in MEMORY_STRATEGIES:
+            snapshot = self.strategy.memory_snapshot(progress.global_step)
+            progress.memory_snapshots.append({"task": progress.phase,
+                                              "retention": snapshot["retention"].tolist(),
+                                              "strength": snapshot["strength"].tolist()})
+        progress.acc_rows.append(scores)
+        progress.phase += 1
+        progress.phase_step = 0
+        progress.ledger["wall_seconds"] = time.perf_counter() - self.wall_start
+
+    def evaluated_upto(self) -> int | None:
+        """Tasks scored after the current one: all, or those seen so far (`eval.tasks`)."""
+        return None if self.config.eval.tasks == "all" else self.progress.phase
+
+    def add_eval_seconds(self, seconds: float) -> None:
+        self.progress.ledger["eval_seconds"] += seconds
+
+    # ---------------------------------------------------------------- results and state
+    def results(self, tasks: list[ContinualTask], run_config: dict[str, Any]) -> dict[str, Any]:
+        """results.json's content, as `mssr run` writes it."""
+        progress = self.progress
+        if not self.finished or progress.base_scores is None:
+            raise MSSRError("no results yet: the task sequence has not been trained to the end")
+        return {
+            "schema_version": 1,
+            "strategy": self.replay_config.strategy,
+            "seed": self.seed,
+            "tasks": [task.name for task in tasks],
+            "scorers": {task.name: task.scorer for task in tasks},
+            "base_scores": progress.base_scores,
+            "acc_matrix": progress.acc_rows,
+            "metrics": continual_metrics(progress.acc_rows, progress.base_scores),
+            "compute": progress.ledger,
+            "replay_budget": self.budget,
+            "replay_timeline": progress.replay_timeline,
+            "task_boundaries": progress.task_boundaries,
+            "memory_snapshots": progress.memory_snapshots,
+            "config": {**run_config, "continual": to_mapping(self.config),
+                       "resolved_replay": to_mapping(self.replay_config)},
+        }
+
+    def save(self, directory: Path) -> None:
+        save_tree(directory, REPLAY_STATE, self.strategy.state_dict())
+        save_tree(directory, PROGRESS_STATE, dataclasses.asdict(self.progress))
+
+    def load(self, directory: Path) -> None:
+        if not (directory / f"{PROGRESS_STATE}.json").is_file():
+            raise MSSRError(f"{directory}: no {PROGRESS_STATE}.json, so no replay state to resume "
+                            "(was this checkpoint written by an mssr replay trainer?)")
+        self.progress = Progress(**load_tree(directory, PROGRESS_STATE))
+        self.strategy.load_state_dict(load_tree(directory, REPLAY_STATE))
+
+    def start_clock(self) -> None:
+        """Wall time counts from here, on top of what a resumed run had already spent."""
+        self.wall_start = time.perf_counter() - self.progress.ledger["wall_seconds"]
+
+
+def check_tasks(tasks: list[ContinualTask]) -> None:
+    """Clear errors for an empty sequence, repeated names or a task without data."""
+    if not tasks:
+        raise ConfigError("tasks", "give at least one ContinualTask")
+    names = [task.name for task in tasks]
+    if len(set(names)) != len(names):
+        raise ConfigError("tasks", f"task names repeat: {names}")
+    for task in tasks:
+        if task.train is None or len(task.train) == 0:
+            raise ConfigError(f"tasks[{task.name}].train", "no training rows")
+        if not task.eval:
+            raise ConfigError(f"tasks[{task.name}].eval", "no evaluation examples to score")

@@ -1,0 +1,366 @@
+"""MSSR replay in a `transformers.Trainer`.
+
+`ReplayMixin` overrides a handful of the host trainer's hooks and leaves the rest alone:
+`get_train_dataloader` (each step's batch is composed when the trainer asks for it, after the
+previous step's losses reached the strategy), `compute_loss` (per-example losses read from the
+trainer's own forward pass, prompt tokens masked by the batch's labels), `create_scheduler`
+(the schedule restarts at every task), `_save_checkpoint` and `train` (the replay state
+travels in the trainer's checkpoints). `ReplayTrainer` is the mixin on `Trainer`; TRL's
+`SFTTrainer` gets it in `mssr.integrations.trl`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from transformers import Trainer, TrainerCallback
+from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
+
+from mssr.engine.tasks import ID_STRIDE
+from mssr.errors import ConfigError, MSSRError
+from mssr.evaluation import score_task
+from mssr.evaluation.model_mode import inference
+from mssr.integrations.continual import (
+    ContinualConfig,
+    ContinualTask,
+    ReplayDriver,
+    check_tasks,
+)
+from mssr.losses import per_example_mean, response_exact, token_losses
+
+ID_KEY = "mssr_ids"  # the example ids a batch carries from the dataloader to compute_loss
+
+
+class ReplayMixin:
+    """Replay for a `Trainer` subclass: put it first in the bases (see `ReplayTrainer`).
+
+    `tasks` replace `train_dataset`; `continual` holds what `mssr run` configures beyond the
+    trainer's arguments. `args.max_steps` becomes steps_per_task x tasks and
+    `args.ignore_data_skip` True (the data order resumes from the replay state)."""
+
+    def __init__(self, *args: Any, tasks: list[ContinualTask], continual: ContinualConfig,
+                 **kwargs: Any):
+        if "train_dataset" in kwargs:
+            raise ConfigError("train_dataset", "give the task sequence as tasks=[ContinualTask]")
+        if kwargs.get("processing_class") is None:
+            raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
+        check_tasks(tasks)
+        continual.validate()
+        super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
+        self.tasks = tasks
+        self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
+        self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
+                             for rows in self.task_rows]
+        batch_size = (self.args.per_device_train_batch_size
+                      * self.args.gradient_accumulation_steps * self.accelerator.num_processes)
+        self.replay = ReplayDriver(continual, [len(rows) for rows in self.task_rows], batch_size,
+                                   seed=self.args.seed)
+        if self.args.max_steps > 0 and self.args.max_steps != self.replay.total_steps:
+            raise ConfigError("args.max_steps", f"{self.args.max_steps} does not match "
+                              f"{self.replay.total_steps} = steps_per_task x tasks; leave it "
+                              "unset and set ContinualConfig.steps_per_task")
+        self.args.max_steps = self.replay.total_steps
+        self.args.ignore_data_skip = True
+        self._step_batch_ids = np.zeros(0, np.int64)
+        self._step_ids: list[torch.Tensor] = []
+        self._step_losses: list[torch.Tensor] = []
+        self._params_before: list[torch.Tensor] | None = None
+        self._update_norm: float | None = None
+        self.add_callback(_ReplayCallback(self))
+
+    def _prepare_task_rows(self, index: int, task: ContinualTask) -> Any:
+        """A task's rows as the collator takes them: tokenized `input_ids` and `labels`
+        (-100 on prompt tokens), unused columns dropped as the trainer drops them."""
+        import datasets
+
+        rows = task.train
+        if isinstance(rows, datasets.Dataset):
+            rows = self._remove_unused_columns(rows, description=f"task {task.name!r}")
+        if "input_ids" not in rows[0]:
+            raise ConfigError(f"tasks[{task.name}].train", "rows need tokenized input_ids "
+                              "(and labels with -100 on prompt tokens)")
+        return rows
+
+    # ---------------------------------------------------------------- batches
+    def get_train_dataloader(self) -> _ReplayBatches:
+        return _ReplayBatches(self)
+
+    def _step_micro_batches(self) -> list[dict[str, torch.Tensor]]:
+        """This process's micro-batches of the next optimizer step, split as the engine splits
+        a global batch: every `world`-th example, then `gradient_accumulation_steps` parts."""
+        replay = self.replay
+        if replay.begin_step() and replay.progress.phase > 0 and replay.config.reset_optimizer:
+            self.optimizer.state.clear()  # a fresh AdamW, as the engine makes at every task
+        probe_ids = replay.probe_ids()
+        if probe_ids is not None:
+            self._probe(probe_ids)
+        batch_ids = replay.plan_step()
+        self._step_batch_ids = batch_ids
+        self._step_ids, self._step_losses = [], []
+        rank, world = self.accelerator.process_index, self.accelerator.num_processes
+        local = np.arange(rank, len(batch_ids), world)
+        parts = np.array_split(local, self.args.gradient_accumulation_steps)
+        return [self._collate(batch_ids[part]) for part in parts]
+
+    def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
+        rows = [self.task_rows[int(i) // ID_STRIDE][int(i) % ID_STRIDE] for i in ids]
+        batch = dict(self.data_collator(rows))
+        if "labels" not in batch:
+            raise ConfigError("data_collator", "batches need labels (-100 on prompt tokens): "
+                              "per-example losses are read from them")
+        batch[ID_KEY] = torch.as_tensor(ids, dtype=torch.long)
+        return batch
+
+    def _token_counts(self, ids: np.ndarray) -> np.ndarray:
+        return np.array([self.token_counts[int(i) // ID_STRIDE][int(i) % ID_STRIDE]
+                         for i in ids], dtype=np.int64)
+
+    # ---------------------------------------------------------------- the loss
+    def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any],
+                     return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
+        """The host trainer's loss, unchanged; its forward pass also gives each example's mean
+        response-token loss, kept for the strategy."""
+        ids = inputs.pop(ID_KEY, None)
+        if ids is None:  # evaluation or prediction batches
+            return super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                        num_items_in_batch=num_items_in_batch)
+        labels = inputs["labels"]
+        with _first_output(model) as captured:
+            result = super().compute_loss(model, inputs, return_outputs=return_outputs,
+                                          num_items_in_batch=num_items_in_batch)
+        self._step_ids.append(ids)
+        self._step_losses.append(per_example_losses(captured["output"], labels))
+        return result
+
+    # ---------------------------------------------------------------- after the step
+    def _before_optimizer_step(self) -> None:
+        if self.replay.replay_config.clock.mode == "update":
+            self._params_before = [p.detach().clone() for p in self._trainable()]
+
+    def _after_optimizer_step(self) -> None:
+        if self._params_before is None:
+            self._update_norm = None
+            return
+        squares = sum(((p.detach() - before) ** 2).sum()
+                      for p, before in zip(self._trainable(), self._params_before, strict=True))
+        self._update_norm = float(torch.sqrt(squares))
+        self._params_before = None
+
+    def _trainable(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def _finish_step(self) -> bool:
+        """Gather the step's ids and losses from every process, let the strategy observe
+        them; at a task's last step, score the tasks. True when a task ended."""
+        if not self._step_ids:
+            raise MSSRError("an optimizer step without replay batches: train() must be the "
+                            "mssr trainer's own")
+        ids = self.accelerator.gather(torch.cat(self._step_ids)).cpu().numpy()
+        losses = self.accelerator.gather(torch.cat(self._step_losses)).cpu().numpy()
+        replay = self.replay
+        replay.finish_step(self._step_batch_ids, self._token_counts(self._step_batch_ids), ids,
+                           losses, self._update_norm)
+        if replay.progress.global_step != self.state.global_step:
+            raise MSSRError(f"replay state at step {replay.progress.global_step}, trainer at "
+                            f"{self.state.global_step}: resume from a checkpoint this trainer "
+                            "wrote, with the same arguments")
+        if not replay.task_done:
+            return False
+        replay.end_task(self._score_tasks(replay.evaluated_upto()))
+        return True
+
+    # ---------------------------------------------------------------- scoring
+    def _score_tasks(self, upto: int | None) -> list[float | None]:
+        """Score every task (or those up to `upto`) on the main process, as the engine does;
+        every process gets the scores."""
+        from accelerate.utils import broadcast_object_list
+
+        started = time.perf_counter()
+        scores: list[float | None] = [None] * len(self.tasks)
+        if self.accelerator.is_main_process:
+            settings = self.replay.config
+            for index, task in enumerate(self.tasks[:None if upto is None else upto + 1]):
+                result = score_task(self.model, self.processing_class, task.eval, task.scorer,
+                                    batch_size=settings.eval.batch_size,
+                                    max_new_tokens=settings.eval.max_new_tokens,
+                                    max_length=settings.max_length)
+                scores[index] = (result.score if result.higher_is_better
+                                 else float(np.exp(-result.score)))
+        holder = [scores]
+        broadcast_object_list(holder)
+        self.replay.add_eval_seconds(time.perf_counter() - started)
+        return holder[0]
+
+    def _probe(self, probe_ids: np.ndarray) -> None:
+        """The accuracy baseline's probe: greedy response accuracy on buffered examples."""
+        correct = 0
+        chunk_size = self.replay.config.eval.batch_size
+        with inference(self.model):
+            for start in range(0, len(probe_ids), chunk_size):
+                batch = self._collate(probe_ids[start:start + chunk_size])
+                logits = self.model(input_ids=batch["input_ids"].to(self.model.device),
+                                    attention_mask=batch["attention_mask"].to(self.model.device)
+                                    ).logits
+                correct += int(response_exact(logits, batch["labels"].to(logits.device)).sum())
+        self.replay.report_probe(correct / len(probe_ids),
+                                 int(self._token_counts(probe_ids).sum()))
+
+    # ---------------------------------------------------------------- schedule
+    def create_scheduler(self, num_training_steps: int,
+                         optimizer: torch.optim.Optimizer | None = None) -> Any:
+        """With `reset_optimizer`, the trainer's schedule over one task, restarted at every
+        task (as the engine's fresh schedule per task)."""
+        continual = self.replay.config
+        if not continual.reset_optimizer or self.lr_scheduler is not None:
+            return super().create_scheduler(num_training_steps, optimizer)
+        scheduler = super().create_scheduler(continual.steps_per_task, optimizer)
+        if not isinstance(scheduler, torch.optim.lr_scheduler.LambdaLR):
+            raise ConfigError("lr_scheduler_type", f"{type(scheduler).__name__} cannot restart "
+                              "at every task; set ContinualConfig.reset_optimizer=False")
+        scheduler.lr_lambdas = [_restarting(schedule, continual.steps_per_task)
+                                for schedule in scheduler.lr_lambdas]
+        return scheduler
+
+    # ---------------------------------------------------------------- checkpoints
+    def train(self, resume_from_checkpoint: str | bool | None = None, **kwargs: Any) -> Any:
+        """Train every task in order, scoring all tasks before the first and after each
+        (results: `save_results`). `resume_from_checkpoint` (a folder, or True for the latest
+        in output_dir) continues a run exactly, replay state included."""
+        if resume_from_checkpoint is True:
+            resume_from_checkpoint = get_last_checkpoint(self.args.output_dir)
+            if resume_from_checkpoint is None:
+                raise MSSRError(f"no checkpoint to resume in {self.args.output_dir}")
+        if resume_from_checkpoint:
+            self.replay.load(Path(resume_from_checkpoint))
+        elif self.replay.progress.global_step:
+            raise MSSRError("this trainer has already trained its tasks; build a new one")
+        self.replay.start_clock()
+        if self.replay.progress.base_scores is None:
+            self.replay.progress.base_scores = self._score_tasks(None)
+        return super().train(resume_from_checkpoint=resume_from_checkpoint or None, **kwargs)
+
+    def _save_checkpoint(self, model: torch.nn.Module, trial: Any) -> None:
+        """The replay state and progress go into the checkpoint folder first, so a folder with
+        the trainer's state always has them (trainer_state.json stays the trainer's)."""
+        if self.args.should_save:
+            folder = (Path(self._get_output_dir(trial=trial))
+                      / f"{PREFIX_CHECKPOINT_DIR}-{self.state.global_step}")
+            folder.mkdir(parents=True, exist_ok=True)
+            self.replay.save(folder)
+        super()._save_checkpoint(model, trial)
+
+    # ---------------------------------------------------------------- results
+    def results(self) -> dict[str, Any]:
+        """results.json's content, as `mssr run` writes it."""
+        args = self.args
+        run_config = {
+            "trainer": type(self).__name__, "seed": args.seed,
+            "batch_size": self.replay.batch_size,
+            "per_device_train_batch_size": args.per_device_train_batch_size,
+            "gradient_accumulation_steps": args.gradient_accumulation_steps,
+            "processes": self.accelerator.num_processes, "learning_rate": args.learning_rate,
+            "lr_scheduler_type": getattr(args.lr_scheduler_type, "value",
+                                         str(args.lr_scheduler_type)),
+            "warmup_steps": args.warmup_steps}
+        return self.replay.results(self.tasks, run_config)
+
+    def save_results(self, directory: str | Path | None = None) -> dict[str, Any]:
+        """Write results.json, report.md and the plots (default: args.output_dir)."""
+        from mssr.report import write_report, write_results
+
+        results = self.results()
+        if self.accelerator.is_main_process:
+            run_dir = Path(directory or self.args.output_dir)
+            write_results(run_dir, results)
+            write_report(run_dir, results)
+        self.accelerator.wait_for_everyone()
+        return results
+
+
+class ReplayTrainer(ReplayMixin, Trainer):
+    """`transformers.Trainer` with MSSR replay over a task sequence:
+
+        trainer = ReplayTrainer(model=model, args=TrainingArguments(...), tasks=tasks,
+                                continual=ContinualConfig(steps_per_task=200),
+                                data_collator=DataCollatorForSeq2Seq(tokenizer),
+                                processing_class=tokenizer)
+        trainer.train()          # every task in order, scored after each
+        trainer.save_results()   # results.json + report.md, as `mssr run`
+    """
+
+
+class _ReplayBatches:
+    """The trainer's train "dataloader": each step's micro-batches, composed only when the
+    trainer asks for the step's first one. No length, so the trainer counts `max_steps`."""
+
+    def __init__(self, trainer: ReplayMixin):
+        self.trainer = trainer
+
+    def __iter__(self) -> Iterator[dict[str, torch.Tensor]]:
+        while not self.trainer.replay.finished:
+            yield from self.trainer._step_micro_batches()
+
+
+class _ReplayCallback(TrainerCallback):
+    """Hands the optimizer-step events to the trainer; saves a checkpoint at every task end
+    (when the trainer saves at all)."""
+
+    def __init__(self, trainer: ReplayMixin):
+        self.trainer = trainer
+
+    def on_pre_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.trainer._before_optimizer_step()
+
+    def on_optimizer_step(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        self.trainer._after_optimizer_step()
+
+    def on_step_end(self, args: Any, state: Any, control: Any, **kwargs: Any) -> None:
+        if self.trainer._finish_step() and args.save_strategy != "no":
+            control.should_save = True
+
+
+def per_example_losses(output: Any, labels: torch.Tensor) -> torch.Tensor:
+    """Each example's mean loss over its label tokens (-100 masked), from a forward pass's
+    output: the logits of a plain causal LM, or the per-token log-probabilities of TRL's fused
+    LM head (zero where masked). Detached: it feeds the strategy, not the gradient."""
+    with torch.no_grad():
+        log_probs = getattr(output, "log_probs", None)
+        if log_probs is not None:
+            counts = output.label_mask.sum(dim=1).clamp(min=1)
+            return -log_probs.detach().float().sum(dim=1) / counts
+        logits = getattr(output, "logits", None)
+        if logits is None:
+            raise MSSRError("the model's output has no logits (return_dict=False?): "
+                            "per-example losses are read from them")
+        losses, mask = token_losses(logits.detach(), labels.to(logits.device))
+        return per_example_mean(losses, mask)
+
+
+@contextlib.contextmanager
+def _first_output(model: torch.nn.Module) -> Iterator[dict[str, Any]]:
+    """The output of the first forward call of `model` inside the block."""
+    captured: dict[str, Any] = {}
+
+    def keep(module: torch.nn.Module, inputs: Any, output: Any) -> None:
+        captured.setdefault("output", output)
+
+    handle = model.register_forward_hook(keep)
+    try:
+        yield captured
+    finally:
+        handle.remove()
+    if "output" not in captured:
+        raise MSSRError("compute_loss ran no forward pass of the model: per-example losses "
+                        "need the trainer's own forward")
+
+
+def _restarting(schedule: Any, period: int) -> Any:
+    """`schedule` (step -> LR factor) restarted every `period` steps. A plain function, so the
+    scheduler's state_dict stays loadable with weights_only."""
+    return lambda step: schedule(step % period)

@@ -1,0 +1,36 @@
+"""The integrations' settings and task checks fail early with errors that name the field."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from mssr.data.schema import Example
+from mssr.errors import ConfigError
+from mssr.integrations import ContinualConfig, ContinualTask
+from mssr.integrations.continual import check_tasks
+from mssr.replay.config import ReplayConfig
+
+EVAL = [Example(prompt="2 plus 2 is", response="4")]
+
+
+@pytest.mark.parametrize(("settings", "field"), [
+    ({"steps_per_task": 0}, "steps_per_task"),
+    ({"replay_budget": "half"}, "replay_budget"),
+    ({"replay": ReplayConfig(strategy="sometimes")}, "replay.strategy"),
+])
+def test_settings_errors_name_the_field(settings, field):
+    with pytest.raises(ConfigError, match=f"'{field}'"):
+        ContinualConfig(**{"steps_per_task": 10, **settings}).validate()
+
+
+@pytest.mark.parametrize(("tasks", "field"), [
+    ([], "tasks"),
+    ([ContinualTask("a", [{"input_ids": [1]}], EVAL, "exact_match")] * 2, "tasks"),
+    ([ContinualTask("a", [], EVAL, "exact_match")], "tasks[a].train"),
+    ([ContinualTask("a", [{"input_ids": [1]}], [], "exact_match")], "tasks[a].eval"),
+])
+def test_task_errors_name_the_task(tasks, field):
+    with pytest.raises(ConfigError, match=re.escape(f"'{field}'")):
+        check_tasks(tasks)

@@ -1,0 +1,117 @@
+"""ReplayTrainer: a transformers Trainer takes the same replay decisions as `mssr run`, splits
+its batches over gradient accumulation without changing them, and resumes exactly."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from runs import (
+    assert_same_observations,
+    continual_inputs,
+    record_observations,
+    record_plans,
+    run_engine,
+    training_arguments,
+)
+from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
+
+from mssr.errors import ConfigError
+from mssr.integrations.transformers import ReplayTrainer
+from mssr.report import load_results
+
+
+def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTrainer:
+    inputs = continual_inputs(config, tmp_path / "data")
+    args = TrainingArguments(**training_arguments(config, tmp_path / name, **argument_overrides))
+    return ReplayTrainer(model=inputs["model"], args=args, tasks=inputs["tasks"],
+                         continual=inputs["continual"],
+                         data_collator=DataCollatorForSeq2Seq(inputs["tokenizer"]),
+                         processing_class=inputs["tokenizer"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("overrides", [
+    ["replay.strategy=mssr", "train.lr_schedule=cosine", "train.warmup_steps=2"],
+    # the accuracy baseline's probes, and the clock driven by update norms
+    ["replay.strategy=accuracy", "replay.clock.mode=update"]], ids=["mssr", "accuracy"])
+def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
+                                                                      monkeypatch, overrides):
+    config = make_config(*overrides, "train.checkpoint_every=0")
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
+    engine = run_engine(config, tmp_path / "engine")
+    engine_plans, engine_observed = list(planned), list(observed)
+    planned.clear()
+    observed.clear()
+
+    trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
+                           gradient_accumulation_steps=2)
+    trainer.train()
+    results = trainer.save_results(tmp_path / "trainer")
+
+    work = {"mssr": "replayed_examples", "accuracy": "method_eval_tokens"}[engine["strategy"]]
+    assert engine["compute"][work] > 0  # mssr replayed, accuracy probed
+    assert planned == engine_plans
+    assert_same_observations(observed, engine_observed)
+    for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget"):
+        assert results[key] == engine[key], key
+    training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
+                "replayed_tokens", "replay_events", "method_eval_tokens")
+    assert {k: results["compute"][k] for k in training} == {k: engine["compute"][k]
+                                                            for k in training}
+    np.testing.assert_allclose(np.array(results["acc_matrix"], dtype=float),
+                               np.array(engine["acc_matrix"], dtype=float), atol=0.15)
+    assert load_results(tmp_path / "trainer")["metrics"] == results["metrics"]
+    assert (tmp_path / "trainer" / "report.md").is_file()
+
+
+class StopAt(TrainerCallback):
+    """Stops training after `step` optimizer steps, like a killed job after a checkpoint."""
+
+    def __init__(self, step: int):
+        self.step = step
+
+    def on_step_end(self, args, state, control, **kwargs):
+        if state.global_step == self.step:
+            control.should_training_stop = True
+
+
+@pytest.mark.slow
+def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch):
+    config = make_config("replay.strategy=mssr")
+    planned = record_plans(monkeypatch)
+    saving = {"save_strategy": "steps", "save_steps": 4, "per_device_train_batch_size": 4,
+              "gradient_accumulation_steps": 2}
+    unbroken = make_trainer(config, tmp_path, "unbroken", **saving)
+    unbroken.train()
+    reference_plans = list(planned)
+    reference = unbroken.results()
+
+    planned.clear()
+    broken = make_trainer(config, tmp_path, "broken", **saving)
+    broken.add_callback(StopAt(8))  # mid-task 2, after the checkpoint at step 8
+    broken.train()
+    assert broken.replay.progress.global_step == 8
+    assert (tmp_path / "broken" / "checkpoint-8" / "mssr_replay.json").is_file()
+    resumed = make_trainer(config, tmp_path, "broken", **saving)
+    resumed.train(resume_from_checkpoint=True)
+
+    assert planned == reference_plans  # 8 steps before the break, the rest after it
+    results = resumed.results()
+    for key in ("replay_timeline", "task_boundaries", "acc_matrix", "base_scores",
+                "memory_snapshots"):
+        assert results[key] == reference[key], key
+
+
+def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(make_config,
+                                                                             tmp_path):
+    config = make_config("replay.strategy=uniform")
+    inputs = continual_inputs(config, tmp_path / "data")
+    args = TrainingArguments(**training_arguments(config, tmp_path / "run", max_steps=5))
+    common = {"model": inputs["model"], "tasks": inputs["tasks"],
+              "continual": inputs["continual"], "processing_class": inputs["tokenizer"]}
+    with pytest.raises(ConfigError, match="max_steps"):
+        ReplayTrainer(args=args, **common)
+    with pytest.raises(ConfigError, match="tasks=\\[ContinualTask\\]"):
+        ReplayTrainer(args=args, train_dataset=inputs["tasks"][0].train, **common)
+    with pytest.raises(ConfigError, match="processing_class"):
+        ReplayTrainer(args=args, **{**common, "processing_class": None})

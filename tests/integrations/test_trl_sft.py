@@ -1,0 +1,90 @@
+"""ReplaySFTTrainer: TRL's SFTTrainer, with its own data preparation and fused LM head, takes
+the same replay decisions as `mssr run`; packing is refused."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("trl")
+
+import datasets  # noqa: E402
+import torch  # noqa: E402
+from runs import (  # noqa: E402
+    assert_same_observations,
+    continual_inputs,
+    record_observations,
+    record_plans,
+    run_engine,
+    training_arguments,
+)
+from trl import SFTConfig  # noqa: E402
+from trl.trainer.utils import add_fused_lm_head  # noqa: E402
+
+from mssr.errors import ConfigError  # noqa: E402
+from mssr.integrations import ContinualTask  # noqa: E402
+from mssr.integrations.transformers import per_example_losses  # noqa: E402
+from mssr.integrations.trl import ReplaySFTTrainer  # noqa: E402
+
+
+def sft_config(config, output_dir, **overrides) -> SFTConfig:
+    return SFTConfig(**training_arguments(config, output_dir, **overrides), bf16=False,
+                     activation_checkpointing=False, completion_only_loss=True)
+
+
+def as_completion_rows(task: ContinualTask) -> ContinualTask:
+    """The engine's tokenized rows in SFTTrainer's pre-tokenized form: input_ids plus the
+    completion_mask that SFTTrainer turns into labels."""
+    rows = [{"input_ids": row["input_ids"],
+             "completion_mask": [int(label != -100) for label in row["labels"]]}
+            for row in task.train]
+    return ContinualTask(task.name, datasets.Dataset.from_list(rows), task.eval, task.scorer)
+
+
+@pytest.mark.slow
+def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch):
+    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0")
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
+    engine = run_engine(config, tmp_path / "engine")
+    engine_plans, engine_observed = list(planned), list(observed)
+    planned.clear()
+    observed.clear()
+
+    inputs = continual_inputs(config, tmp_path / "data")
+    trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
+                               tasks=[as_completion_rows(task) for task in inputs["tasks"]],
+                               continual=inputs["continual"],
+                               processing_class=inputs["tokenizer"])
+    trainer.train()
+    results = trainer.save_results(tmp_path / "sft")
+
+    assert sum(len(ids) for _, ids in engine_plans) > 0
+    assert planned == engine_plans
+    assert_same_observations(observed, engine_observed)  # losses from the fused LM head
+    for key in ("replay_timeline", "task_boundaries", "replay_budget"):
+        assert results[key] == engine[key], key
+
+
+def test_fused_head_losses_equal_logit_losses_over_unmasked_tokens(engine_assets):
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(engine_assets["model"])
+    input_ids = torch.tensor([[1, 5, 6, 7, 8, 2], [1, 9, 10, 11, 2, 0]])
+    labels = torch.tensor([[-100, -100, 6, 7, 8, 2], [-100, -100, -100, 11, 2, -100]])
+    attention_mask = (labels != -100) | (input_ids != 0)
+    plain = per_example_losses(model(input_ids=input_ids, attention_mask=attention_mask),
+                               labels)
+    add_fused_lm_head(model)
+    fused = per_example_losses(model(input_ids=input_ids, attention_mask=attention_mask,
+                                     labels=labels, fused_lm_head=True), labels)
+    torch.testing.assert_close(fused, plain, rtol=1e-4, atol=1e-5)
+    assert plain[0] != plain[1]
+
+
+@pytest.mark.parametrize("setting", ["packing", "padding_free"])
+def test_packing_and_padding_free_are_refused(make_config, tmp_path, setting):
+    config = make_config("replay.strategy=uniform")
+    inputs = continual_inputs(config, tmp_path / "data")
+    args = sft_config(config, tmp_path / "sft", **{setting: True})
+    with pytest.raises(ConfigError, match=setting):
+        ReplaySFTTrainer(model=inputs["model"], args=args, tasks=inputs["tasks"],
+                         continual=inputs["continual"], processing_class=inputs["tokenizer"])
