@@ -18,15 +18,13 @@ from mssr.errors import DataError
 from mssr.evaluation.generation import visible_text
 
 ALL_FAMILIES = (*REAL_FAMILIES, "chatml-generation")
-NO_SYSTEM_ROLE = ("gemma2",)
 ANSWER_LEAD = {"mistral": " "}  # [INST] writes " " + answer after [/INST]
 
 
 def conversation(family: str, answer: str = "blue and green") -> Example:
-    """Two exchanges (and a system turn where the template takes one): only the last answer
-    is the response."""
-    turns = [] if family in NO_SYSTEM_ROLE else [{"role": "system", "content": "be brief"}]
-    turns += [{"role": "user", "content": "hello there"},
+    """A system turn and two exchanges: only the last answer is the response."""
+    turns = [{"role": "system", "content": "be brief"},
+             {"role": "user", "content": "hello there"},
               {"role": "assistant", "content": "hi, how can I help?"},
               {"role": "user", "content": "what colour is the sea?"},
               {"role": "assistant", "content": answer}]
@@ -49,9 +47,8 @@ def test_loss_covers_the_answer_and_its_end_of_turn_once(family):
                        end_of_turn]
     masked = len(encoded.labels) - len(learned)
     assert encoded.labels[:masked] == [IGNORE_INDEX] * masked  # one contiguous prompt
-    generation_prompt = tokenizer.apply_chat_template(list(example.messages[:-1]),
-                                                      tokenize=False, add_generation_prompt=True)
-    assert encoded.input_ids[:masked] == ids(tokenizer, generation_prompt)
+    assert encoded.input_ids[:masked] == ids(tokenizer, render(example, tokenizer)[0])
+    assert "be brief" in tokenizer.decode(encoded.input_ids[:masked])
     assert encoded.input_ids.count(tokenizer.bos_token_id) <= 1
     assert end_of_turn in stop_token_ids(tokenizer)
     assert visible_text(tokenizer, render(example, tokenizer)[1]).strip() == "blue and green"
@@ -78,12 +75,21 @@ def test_a_template_without_a_special_end_of_turn_gets_eos(tiny_tokenizer):
     assert stop_token_ids(tiny_tokenizer) == [tiny_tokenizer.eos_token_id]
 
 
+def test_a_template_without_a_system_role_gets_it_in_the_first_user_turn():
+    tokenizer = build_tokenizer(FAMILIES["gemma2"])
+    prompt, _ = render(conversation("gemma2"), tokenizer)
+    assert prompt.startswith("<bos><start_of_turn>user\nbe brief\n\nhello there<end_of_turn>")
+    assert prompt == tokenizer.apply_chat_template(
+        list(conversation("gemma2").messages[1:-1]), tokenize=False,
+        add_generation_prompt=True).replace("hello there", "be brief\n\nhello there")
+
+
 def test_a_conversation_the_template_refuses_names_the_record():
     tokenizer = build_tokenizer(FAMILIES["gemma2"])
     example = Example(prompt="", response="", source="chat.jsonl:7", messages=(
-        {"role": "system", "content": "be brief"}, {"role": "user", "content": "hi"},
+        {"role": "user", "content": "hi"}, {"role": "user", "content": "again"},
         {"role": "assistant", "content": "hello"}))
-    with pytest.raises(DataError, match=r"chat.jsonl:7, field 'messages'.*System role"):
+    with pytest.raises(DataError, match=r"chat.jsonl:7, field 'messages'.*must alternate"):
         encode_example(example, tokenizer, max_length=128)
 
 

@@ -176,6 +176,7 @@ def _render_chat(messages: tuple[dict, ...], tokenizer: Any, source: str) -> tup
     if _chat_template(tokenizer) is None:
         prompt = plain_chat_prompt(history)
         return prompt, _with_delimiter(prompt, last["content"])
+    history = _fold_system_turn(history, tokenizer)
     prompt = _apply_template(tokenizer, history, source, tokenize=False,
                              add_generation_prompt=True)
     whole = _apply_template(tokenizer, [*history, last], source, tokenize=False)
@@ -192,12 +193,33 @@ def _render_chat(messages: tuple[dict, ...], tokenizer: Any, source: str) -> tup
     return prompt, _with_delimiter(prompt, last["content"])
 
 
+def _fold_system_turn(messages: list[dict], tokenizer: Any) -> list[dict]:
+    """A leading system turn, for a template without a system role (Gemma's): its text opens
+    the first user turn instead, as Gemma's model card advises."""
+    if len(messages) < 2 or messages[0]["role"] != "system" or _accepts_system_role(tokenizer):
+        return messages
+    system, first, *rest = messages
+    return [{**first, "content": f"{system['content']}\n\n{first['content']}"}, *rest]
+
+
+def _accepts_system_role(tokenizer: Any) -> bool:
+    from jinja2.exceptions import TemplateError
+
+    probe = [{"role": "system", "content": "a"}, {"role": "user", "content": "b"}]
+    try:
+        tokenizer.apply_chat_template(probe, tokenize=False, add_generation_prompt=True)
+    except TemplateError:
+        return False
+    return True
+
+
 def _split_by_assistant_mask(example: Example, tokenizer: Any) -> tuple[list[int], list[int]]:
     """(prompt ids, response ids) of a conversation from the template's assistant mask: the
     response is the last assistant turn's marked tokens, plus the end-of-turn token right after
     them when the template leaves it outside its `{% generation %}` block."""
     assert example.messages is not None
-    rendered = _apply_template(tokenizer, list(example.messages), example.source,
+    messages = _fold_system_turn(list(example.messages), tokenizer)
+    rendered = _apply_template(tokenizer, messages, example.source,
                                tokenize=True, return_dict=True,
                                return_assistant_tokens_mask=True)
     ids, mask = list(rendered["input_ids"]), list(rendered["assistant_masks"])

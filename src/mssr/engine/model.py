@@ -91,12 +91,7 @@ def load_model(config: ModelConfig, lora: LoraConfig, device: torch.device) -> t
     path = check_model_source(config.path)
     dtype = resolve_dtype(config.dtype, device)
     if config.from_scratch is not None:
-        model_config = AutoConfig.from_pretrained(path)
-        for key, value in config.from_scratch.items():
-            if not hasattr(model_config, key):
-                raise ConfigError(f"model.from_scratch.{key}",
-                                  f"{type(model_config).__name__} has no such field")
-            setattr(model_config, key, value)
+        model_config = _scratch_config(AutoConfig.from_pretrained(path), config.from_scratch)
         model = AutoModelForCausalLM.from_config(model_config, dtype=dtype)
     else:
         model = AutoModelForCausalLM.from_pretrained(path, dtype=dtype)
@@ -104,6 +99,19 @@ def load_model(config: ModelConfig, lora: LoraConfig, device: torch.device) -> t
     if lora.enabled:
         model = add_lora(model, lora)
     return model
+
+
+def _scratch_config(base: Any, overrides: dict[str, Any]) -> Any:
+    """`base` with `overrides`, rebuilt so fields derived from them follow (Gemma 2's and
+    Qwen2's per-layer `layer_types` after a new `num_hidden_layers`)."""
+    for key in overrides:
+        if not hasattr(base, key):
+            raise ConfigError(f"model.from_scratch.{key}",
+                              f"{type(base).__name__} has no such field")
+    settings = {**base.to_dict(), **overrides}
+    if "num_hidden_layers" in overrides and "layer_types" not in overrides:
+        settings.pop("layer_types", None)
+    return type(base).from_dict(settings)
 
 
 def add_lora(model: torch.nn.Module, lora: LoraConfig) -> torch.nn.Module:
