@@ -125,3 +125,37 @@ def test_a_tiny_model_learns_to_answer_exactly_through_the_engine(family, tmp_pa
         "train.checkpoint_every=0", "eval.max_new_tokens=6"])
     _, results = execute(config, show_progress=False)
     assert results["acc_matrix"][-1][0] >= 0.9
+
+
+class ScriptedModel:
+    """Stands in for a causal LM: `generate` appends `reply` to every prompt and records the
+    stop ids it was given."""
+
+    def __init__(self, reply: list[int], configured_eos: list[int]):
+        import torch
+        from transformers import GenerationConfig
+
+        self.reply, self.device = reply, torch.device("cpu")
+        self.generation_config = GenerationConfig(eos_token_id=configured_eos)
+        self.stop_ids: list[int] = []
+
+    def generate(self, input_ids, eos_token_id, **options):
+        import torch
+
+        self.stop_ids = list(eos_token_id)
+        reply = torch.tensor([self.reply] * input_ids.shape[0])
+        return torch.cat([input_ids, reply], dim=1)
+
+
+def test_generation_stops_at_the_end_of_turn_and_drops_special_tokens():
+    from mssr.evaluation.generation import generate_greedy
+
+    tokenizer = build_tokenizer(FAMILIES["gemma2"])
+    end_of_turn = tokenizer.convert_tokens_to_ids("<end_of_turn>")
+    reply = [*ids(tokenizer, "blue"), end_of_turn, *ids(tokenizer, "<start_of_turn>user")]
+    model = ScriptedModel(reply, configured_eos=[tokenizer.eos_token_id, 399])
+    prompt, _ = render(conversation("gemma2"), tokenizer)
+    generated = generate_greedy(model, tokenizer, [prompt], batch_size=1, max_new_tokens=8,
+                                max_length=128)
+    assert generated.texts == ["blue"]
+    assert set(model.stop_ids) == {tokenizer.eos_token_id, end_of_turn, 399}
