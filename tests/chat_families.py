@@ -201,11 +201,14 @@ def tiny_model_config(family: ChatFamily, tokenizer: Any, **sizes: Any) -> Any:
 
 
 def save_tiny_model(family: ChatFamily, directory: Path, texts: list[str] | None = None,
-                    **sizes: Any) -> Path:
-    """A model directory (config, random weights, tokenizer with the template) for `load_model`."""
+                    seed: int = 0, **sizes: Any) -> Path:
+    """A model directory (config, random weights drawn from `seed`, tokenizer with the
+    template) for `load_model`."""
+    import torch
     from transformers import AutoModelForCausalLM
 
     tokenizer = build_tokenizer(family, texts)
+    torch.manual_seed(seed)
     model = AutoModelForCausalLM.from_config(tiny_model_config(family, tokenizer, **sizes))
     model.save_pretrained(directory)
     tokenizer.save_pretrained(directory)

@@ -94,6 +94,11 @@ def test_a_conversation_the_template_refuses_names_the_record():
 
 
 WORDS = "red green blue cat dog sun moon tree fish bird".split()
+# One layer, 8 heads, LR 0.002, 200 steps: exact match >= 0.9 for every family on each of
+# seeds 0-3 tried (smaller models or larger LRs sat on a plateau for some seeds).
+TINY_CHAT_MODEL = {"hidden_size": 128, "intermediate_size": 256, "num_attention_heads": 8,
+                   "num_key_value_heads": 8}
+TRAINING = ["train.steps_per_task=200", "train.batch_size=10", "train.lr=0.002"]
 
 
 def _chat_task(path) -> None:
@@ -106,25 +111,24 @@ def _chat_task(path) -> None:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("family", ALL_FAMILIES)
-def test_a_tiny_model_learns_to_answer_exactly_through_the_engine(family, tmp_path):
+def test_a_tiny_model_learns_to_answer_exactly_through_the_engine(family, tmp_path, seed=0):
     """The real engine trains on chats rendered by the family's template and scores greedy
     generations by exact match: a doubled or missing end-of-turn, a mask that learns the
     template's text, a reference that keeps its end-of-turn, or generation that does not stop
     at the end-of-turn all keep exact match far below 0.9."""
     data = tmp_path / "chat.jsonl"
     _chat_task(data)
-    model_dir = save_tiny_model(FAMILIES[family], tmp_path / "model",
-                                texts=[data.read_text()], hidden_size=64, intermediate_size=128,
-                                num_attention_heads=8, num_key_value_heads=8)
+    model_dir = save_tiny_model(FAMILIES[family], tmp_path / "model", texts=[data.read_text()],
+                                seed=seed, **TINY_CHAT_MODEL)
     task = {"name": "chat", "train": str(data), "eval": str(data), "format": "chat",
             "scorer": "exact_match"}
     config = load_config(None, [
         f"model.path={model_dir}", "model.max_length=96", f"tasks={json.dumps([task])}",
-        f"output={tmp_path / 'run'}", "lora.enabled=false", "replay.strategy=none",
-        "train.steps_per_task=150", "train.batch_size=10", "train.lr=0.005",
-        "train.checkpoint_every=0", "eval.max_new_tokens=6"])
+        f"output={tmp_path / 'run'}", f"seed={seed}", "lora.enabled=false",
+        "replay.strategy=none", "train.checkpoint_every=0", "eval.max_new_tokens=6",
+        *TRAINING])
     _, results = execute(config, show_progress=False)
-    assert results["acc_matrix"][-1][0] >= 0.9
+    assert results["acc_matrix"][-1][0] >= 0.9, results["acc_matrix"]
 
 
 class ScriptedModel:
