@@ -158,8 +158,8 @@ def _marks_assistant_tokens(tokenizer: Any) -> bool:
 
 
 def _apply_template(tokenizer: Any, messages: list[dict], source: str, **options: Any) -> Any:
-    """`apply_chat_template`, with a template's own refusal (e.g. Gemma's "System role not
-    supported") reported against the record."""
+    """`apply_chat_template`, with a template's own refusal (e.g. Gemma's "Conversation roles
+    must alternate") reported against the record."""
     from jinja2.exceptions import TemplateError
 
     try:
