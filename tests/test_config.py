@@ -25,12 +25,23 @@ SUITE = ["suite.name=default"]
     ("replay.clock.mode=wall", "replay.clock.mode", "steps, loss, update"),
     ("train.grad_accum=3", "train.grad_accum", "divide batch_size"),
     ("replay_budget=lots", "replay_budget", "match:STRATEGY"),
+    ("replay_budget=match:msr", "replay_budget", "unknown strategy 'msr'; choose match:none"),
+    ("replay_budget=match:loss", "replay_budget", "adapts its spend"),
+    ("eval.max_new_tokens=128", "eval.max_new_tokens", "below model.max_length (128)"),
+    ("lora.target_modules=[]", "lora.target_modules", "[q_proj, v_proj]"),
+    ("model.path=' '", "model.path", "model directory"),
 ])
 def test_bad_values_name_the_field_and_what_is_allowed(override, field, hint):
     with pytest.raises(ConfigError) as error:
         load_config(None, [*SUITE, override])
     assert error.value.field == field
     assert hint in str(error.value)
+
+
+def test_a_replay_budget_and_a_per_task_cap_together_are_rejected():
+    with pytest.raises(ConfigError) as error:
+        load_config(None, [*SUITE, "replay_budget=100", "replay.budget_per_task=50"])
+    assert error.value.field == "replay.budget_per_task"
 
 
 def test_empty_task_list_is_rejected():

@@ -11,7 +11,8 @@ import yaml
 
 from mssr.configuration import apply_overrides, from_mapping, help_field, require, to_mapping
 from mssr.errors import ConfigError
-from mssr.replay.config import ReplayConfig
+from mssr.replay.budget import ADAPTIVE
+from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
 
 SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
@@ -93,6 +94,8 @@ class ModelConfig:
     max_length: int = help_field(128, "tokens per example; longer ones are truncated (counted)")
 
     def validate(self) -> None:
+        require(bool(self.path.strip()), "path", "must name a model directory, a hub model "
+                "or 'bundled'")
         require(self.max_length >= 8, "max_length", "must be >= 8")
 
 
@@ -112,6 +115,11 @@ class LoraConfig:
         require(self.rank >= 1, "rank", "must be >= 1")
         require(self.alpha > 0, "alpha", "must be > 0")
         require(0.0 <= self.dropout < 1.0, "dropout", "must be in [0, 1)")
+        targets = [self.target_modules] if isinstance(self.target_modules, str) else (
+            self.target_modules or [])
+        require(self.target_modules != [] and all(name.strip() for name in targets),
+                "target_modules", "give module names (e.g. [q_proj, v_proj]), 'all-linear', "
+                "or null for peft's default")
 
 
 @dataclass
@@ -198,10 +206,27 @@ class RunConfig:
                 "give either a non-empty task list or a suite, not both")
         names = [task.name for task in self.tasks]
         require(len(names) == len(set(names)), "tasks", f"task names repeat: {names}")
+        require(self.eval.max_new_tokens < self.model.max_length, "eval.max_new_tokens",
+                f"must be below model.max_length ({self.model.max_length}) to leave room for "
+                "the prompt")
+        self._validate_replay_budget()
+
+    def _validate_replay_budget(self) -> None:
         budget = self.replay_budget
         require(budget is None or (isinstance(budget, int) and budget >= 0) or
                 (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
                 f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
+        if budget is not None:
+            require(self.replay.budget_per_task is None, "replay.budget_per_task",
+                    "replay_budget sets the cap per task; set only one of the two")
+        if isinstance(budget, str):
+            reference = budget.split(":", 1)[1]
+            fixed = [name for name in STRATEGY_NAMES if name not in ADAPTIVE]
+            require(reference in STRATEGY_NAMES, "replay_budget",
+                    f"unknown strategy {reference!r}; choose match:{' | match:'.join(fixed)}")
+            require(reference in fixed, "replay_budget",
+                    f"{reference!r} adapts its spend during the run, so it cannot be a budget "
+                    f"reference; choose match:{' | match:'.join(fixed)}")
 
     @property
     def strategy_name(self) -> str:

@@ -1,11 +1,12 @@
-"""Batched greedy generation with left padding: each prompt's continuation, new tokens only."""
+"""Batched greedy generation with left padding: each prompt's continuation, new tokens only,
+stopped at EOS or the chat template's end-of-turn and decoded without special tokens."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
-from mssr.data.formatting import encode
+from mssr.data.formatting import encode, stop_token_ids
 
 
 @dataclass(frozen=True)
@@ -18,20 +19,38 @@ class Generations:
 
 def generate_greedy(model: Any, tokenizer: Any, prompts: list[str], *, batch_size: int,
                     max_new_tokens: int, max_length: int) -> Generations:
-    """Greedy continuations of `prompts`, stopped at EOS. Prompts longer than
+    """Greedy continuations of `prompts`, stopped at a stop token. Prompts longer than
     `max_length - max_new_tokens` lose tokens from the left (BOS kept), as in training."""
     prompt_budget = max(max_length - max_new_tokens, 1)
     encoded = [encode(tokenizer, prompt, "", prompt_budget, add_eos=False).input_ids
                for prompt in prompts]
+    stops = generation_stop_ids(model, tokenizer)
     texts: list[str] = []
     tokens = 0
     for start in range(0, len(encoded), batch_size):
         chunk_texts, chunk_tokens = _generate_batch(model, tokenizer,
                                                     encoded[start:start + batch_size],
-                                                    max_new_tokens)
+                                                    max_new_tokens, stops)
         texts += chunk_texts
         tokens += chunk_tokens
     return Generations(texts=texts, tokens=tokens)
+
+
+def generation_stop_ids(model: Any, tokenizer: Any) -> list[int]:
+    """The tokenizer's stop ids (EOS, the template's end-of-turn) and the model's own
+    `generation_config.eos_token_id` (one id or several, as Llama 3 and Gemma 2 ship)."""
+    stops = stop_token_ids(tokenizer)
+    configured = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    for token in [configured] if isinstance(configured, int) else configured or []:
+        if token not in stops:
+            stops.append(token)
+    return stops
+
+
+def visible_text(tokenizer: Any, text: str) -> str:
+    """`text` as a decoded generation reads: special tokens (e.g. an end-of-turn) dropped."""
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    return tokenizer.decode(ids, skip_special_tokens=True)
 
 
 def pad_token_id(tokenizer: Any) -> int:
@@ -41,7 +60,7 @@ def pad_token_id(tokenizer: Any) -> int:
 
 
 def _generate_batch(model: Any, tokenizer: Any, batch: list[list[int]],
-                    max_new_tokens: int) -> tuple[list[str], int]:
+                    max_new_tokens: int, stops: list[int]) -> tuple[list[str], int]:
     import torch
 
     pad = pad_token_id(tokenizer)
@@ -54,17 +73,16 @@ def _generate_batch(model: Any, tokenizer: Any, batch: list[list[int]],
     output = model.generate(input_ids=input_ids.to(model.device),
                             attention_mask=attention_mask.to(model.device), do_sample=False,
                             max_new_tokens=max_new_tokens, pad_token_id=pad,
-                            eos_token_id=tokenizer.eos_token_id)
+                            eos_token_id=stops)
     texts, tokens = [], sum(len(ids) for ids in batch)
     for row in output[:, width:].tolist():
-        new = _until_eos(row, tokenizer.eos_token_id)
+        new = _until_stop(row, stops)
         tokens += len(new)
         texts.append(tokenizer.decode(new, skip_special_tokens=True))
     return texts, tokens
 
 
-def _until_eos(ids: list[int], eos: int | None) -> list[int]:
-    """The generated ids up to and including the first EOS (later ids are padding)."""
-    if eos is not None and eos in ids:
-        return ids[:ids.index(eos) + 1]
-    return ids
+def _until_stop(ids: list[int], stops: list[int]) -> list[int]:
+    """The generated ids up to and including the first stop id (later ids are padding)."""
+    ends = [index for index, token in enumerate(ids) if token in stops]
+    return ids[:ends[0] + 1] if ends else ids

@@ -13,7 +13,7 @@ from mssr.answers import last_number, normalise_text, numbers_match
 from mssr.data.formatting import choice_texts, encode, encode_example, render
 from mssr.data.schema import Example
 from mssr.errors import ConfigError, DataError, MSSRError
-from mssr.evaluation.generation import generate_greedy
+from mssr.evaluation.generation import generate_greedy, visible_text
 from mssr.evaluation.loglik import continuation_logliks
 from mssr.evaluation.model_mode import inference
 from mssr.evaluation.text_metrics import rouge_l, token_f1
@@ -59,7 +59,8 @@ def score_task(model: Any, tokenizer: Any, examples: list[Example], scorer: str,
 
 def _generation_scorer(compare: Callable[[str, str, Example], float]) -> Scorer:
     """A scorer that generates greedily from each prompt and averages
-    `compare(generated, reference_response, example)` over the examples."""
+    `compare(generated, reference_response, example)` over the examples; both texts are
+    decoded without special tokens (a chat reference loses its end-of-turn token)."""
 
     def score(model: Any, tokenizer: Any, examples: list[Example],
               limits: ScoringLimits) -> TaskScore:
@@ -68,7 +69,8 @@ def _generation_scorer(compare: Callable[[str, str, Example], float]) -> Scorer:
                                       batch_size=limits.batch_size,
                                       max_new_tokens=limits.max_new_tokens,
                                       max_length=limits.max_length)
-        values = [compare(generated, reference, example) for generated, (_, reference), example
+        values = [compare(generated, visible_text(tokenizer, reference), example)
+                  for generated, (_, reference), example
                   in zip(generations.texts, rendered, examples, strict=True)]
         return TaskScore(score=float(np.mean(values)), higher_is_better=True,
                          tokens=generations.tokens)
