@@ -33,7 +33,13 @@ def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTra
 @pytest.mark.parametrize("overrides", [
     ["replay.strategy=mssr", "train.lr_schedule=cosine", "train.warmup_steps=2"],
     # the accuracy baseline's probes, and the clock driven by update norms
-    ["replay.strategy=accuracy", "replay.clock.mode=update"]], ids=["mssr", "accuracy"])
+    ["replay.strategy=accuracy", "replay.clock.mode=update"],
+    # replayed examples on top of a full batch of current-task examples
+    ["replay.strategy=mssr", "replay.mode=append"],
+    # model time from update norms, and a strong L2 anchor on replay steps
+    ["replay.strategy=forever", "replay.forever.calibration_updates=2",
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
+    ids=["mssr", "accuracy", "append", "forever"])
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
                                                                       monkeypatch, overrides):
     config = make_config(*overrides, "train.checkpoint_every=0")
@@ -48,12 +54,17 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 
-    work = {"mssr": "replayed_examples", "accuracy": "method_eval_tokens"}[engine["strategy"]]
-    assert engine["compute"][work] > 0  # mssr replayed, accuracy probed
+    work = {"mssr": "replayed_examples", "forever": "replayed_examples",
+            "accuracy": "method_eval_tokens"}[engine["strategy"]]
+    assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed
     assert planned == engine_plans
     assert_same_observations(observed, engine_observed)
     for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget"):
         assert results[key] == engine[key], key
+    calibration = ("mode", "measurements", "task")
+    assert ({k: results["calibration"][k] for k in calibration}
+            == {k: engine["calibration"][k] for k in calibration})
+    assert results["metrics"]["normalised_score"] is engine["metrics"]["normalised_score"] is None
     training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
                 "replayed_tokens", "replay_events", "method_eval_tokens")
     assert {k: results["compute"][k] for k in training} == {k: engine["compute"][k]
@@ -76,8 +87,15 @@ class StopAt(TrainerCallback):
 
 
 @pytest.mark.slow
-def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch):
-    config = make_config("replay.strategy=mssr")
+@pytest.mark.parametrize("overrides", [
+    ["replay.strategy=mssr"],
+    # FOREVER's anchor weights and model time travel in the checkpoint too
+    ["replay.strategy=forever", "replay.forever.calibration_updates=2",
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
+    ids=["mssr", "forever"])
+def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch,
+                                                       overrides):
+    config = make_config(*overrides)
     planned = record_plans(monkeypatch)
     saving = {"save_strategy": "steps", "save_steps": 4, "per_device_train_batch_size": 4,
               "gradient_accumulation_steps": 2}
@@ -91,14 +109,15 @@ def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, mo
     broken.add_callback(StopAt(8))  # mid-task 2, after the checkpoint at step 8
     broken.train()
     assert broken.replay.progress.global_step == 8
-    assert (tmp_path / "broken" / "checkpoint-8" / "mssr_replay.json").is_file()
+    for name in ("mssr_replay.json", "mssr_anchor.pt"):
+        assert (tmp_path / "broken" / "checkpoint-8" / name).is_file()
     resumed = make_trainer(config, tmp_path, "broken", **saving)
     resumed.train(resume_from_checkpoint=True)
 
     assert planned == reference_plans  # 8 steps before the break, the rest after it
     results = resumed.results()
     for key in ("replay_timeline", "task_boundaries", "acc_matrix", "base_scores",
-                "memory_snapshots"):
+                "memory_snapshots", "calibration"):
         assert results[key] == reference[key], key
 
 
