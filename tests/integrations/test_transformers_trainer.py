@@ -3,6 +3,8 @@ its batches over gradient accumulation without changing them, and resumes exactl
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from runs import (
@@ -15,16 +17,18 @@ from runs import (
 )
 from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
 
-from mssr.errors import ConfigError
+from mssr.errors import ConfigError, MSSRError
 from mssr.integrations.transformers import ReplayTrainer
 from mssr.report import load_results
 
 
-def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTrainer:
+def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_overrides
+                 ) -> ReplayTrainer:
     inputs = continual_inputs(config, tmp_path / "data")
     args = TrainingArguments(**training_arguments(config, tmp_path / name, **argument_overrides))
+    continual = dataclasses.replace(inputs["continual"], reference_runs=list(reference_runs))
     return ReplayTrainer(model=inputs["model"], args=args, tasks=inputs["tasks"],
-                         continual=inputs["continual"],
+                         continual=continual,
                          data_collator=DataCollatorForSeq2Seq(inputs["tokenizer"]),
                          processing_class=inputs["tokenizer"])
 
@@ -50,7 +54,7 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     observed.clear()
 
     trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
-                           gradient_accumulation_steps=2)
+                           gradient_accumulation_steps=2, reference_runs=[tmp_path / "engine"])
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 
@@ -64,7 +68,10 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     calibration = ("mode", "measurements", "task")
     assert ({k: results["calibration"][k] for k in calibration}
             == {k: engine["calibration"][k] for k in calibration})
-    assert results["metrics"]["normalised_score"] is engine["metrics"]["normalised_score"] is None
+    assert engine["metrics"]["normalised_score"] is None  # the engine run is the reference here
+    final = dict(zip(engine["tasks"], engine["acc_matrix"][-1], strict=True))
+    assert results["reference"]["scores"] == final
+    assert results["metrics"]["normalised_score"] > 0
     training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
                 "replayed_tokens", "replay_events", "method_eval_tokens")
     assert {k: results["compute"][k] for k in training} == {k: engine["compute"][k]
@@ -121,8 +128,8 @@ def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, mo
         assert results[key] == reference[key], key
 
 
-def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(make_config,
-                                                                             tmp_path):
+def test_refuses_a_train_dataset_no_tokenizer_wrong_max_steps_or_missing_references(
+        make_config, tmp_path):
     config = make_config("replay.strategy=uniform")
     inputs = continual_inputs(config, tmp_path / "data")
     args = TrainingArguments(**training_arguments(config, tmp_path / "run", max_steps=5))
@@ -134,3 +141,6 @@ def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(ma
         ReplayTrainer(args=args, train_dataset=inputs["tasks"][0].train, **common)
     with pytest.raises(ConfigError, match="processing_class"):
         ReplayTrainer(args=args, **{**common, "processing_class": None})
+    missing = dataclasses.replace(inputs["continual"], reference_runs=[str(tmp_path / "none")])
+    with pytest.raises(MSSRError, match="no such results file"):  # before any training
+        ReplayTrainer(args=args, **{**common, "continual": missing})

@@ -28,6 +28,7 @@ from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.data_order import local_micro_batches, step_ids
 from mssr.engine.distributed import check_supported, make_accelerator
+from mssr.engine.ledger import count_batch
 from mssr.engine.optim import Optimization
 from mssr.engine.precision import model_config_for_training
 from mssr.engine.replay_setup import resolve_replay
@@ -252,17 +253,13 @@ class ContinualRun:
     def account(self, step: int, batch: Batch, started: float) -> None:
         """The compute ledger and replay timeline of one step."""
         progress, ledger = self.progress, self.progress.ledger
-        current = batch.examples[:batch.current_count]
-        replayed = batch.examples[batch.current_count:]
-        ledger["new_examples"] += len(current)
-        ledger["new_tokens"] += sum(len(e.input_ids) for e in current)
-        ledger["replayed_examples"] += len(replayed)
-        ledger["replayed_tokens"] += sum(len(e.input_ids) for e in replayed)
+        tokens = [len(e.input_ids) for e in batch.examples]
+        count_batch(ledger, tokens[:batch.current_count], tokens[batch.current_count:])
         ledger["replay_events"] = self.strategy.stats["replay_events"]
         ledger["train_seconds"] += time.perf_counter() - started
-        if replayed:
+        if batch.replayed:
             progress.replay_timeline.append(
-                {"step": step, "task": progress.phase, "replayed": len(replayed)})
+                {"step": step, "task": progress.phase, "replayed": batch.replayed})
 
     def skip_nonfinite_step(self) -> None:
         progress = self.progress

@@ -23,6 +23,7 @@ from mssr.data.schema import Example
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.checkpoint import load_tree, save_tree
 from mssr.engine.data_order import step_ids
+from mssr.engine.ledger import count_batch
 from mssr.engine.recipe import close_task
 from mssr.engine.replay_setup import resolve_replay
 from mssr.engine.scoring import results_record
@@ -161,20 +162,20 @@ class ReplayDriver:
                                              "task": progress.phase, "replayed": replayed})
         return ids
 
-    def finish_step(self, batch_ids: np.ndarray, token_counts: np.ndarray, ids: np.ndarray,
-                    losses: np.ndarray, update_norm: float | None) -> None:
-        """After the optimizer step: `ids`/`losses` are every trained example of the global
-        batch (gathered across processes); `token_counts` the tokens of `batch_ids`."""
+    def finish_step(self, token_counts: np.ndarray, ids: np.ndarray, losses: np.ndarray,
+                    update_norm: float | None) -> None:
+        """After the optimizer step: `token_counts` are the tokens of the planned batch's
+        examples, in plan order; `ids`/`losses` every trained example of the global batch
+        (gathered across processes)."""
         progress, ledger = self.progress, self.progress.ledger
         step = progress.global_step
         task_loss = float(losses[np.isin(ids, self.task_ids[progress.phase])].mean())
         if np.isfinite(losses).all():
             self.strategy.observe(step, ids, losses, task_loss=task_loss, update_norm=update_norm)
+        else:
+            ledger["skipped_nonfinite_steps"] += 1
         ledger["optimizer_steps"] += 1
-        ledger["new_examples"] += self.current_count
-        ledger["new_tokens"] += int(token_counts[:self.current_count].sum())
-        ledger["replayed_examples"] += len(batch_ids) - self.current_count
-        ledger["replayed_tokens"] += int(token_counts[self.current_count:].sum())
+        count_batch(ledger, token_counts[:self.current_count], token_counts[self.current_count:])
         ledger["replay_events"] = self.strategy.stats["replay_events"]
         ledger["train_seconds"] += time.perf_counter() - self.step_start
         ledger["wall_seconds"] = time.perf_counter() - self.wall_start

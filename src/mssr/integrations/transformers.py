@@ -3,10 +3,11 @@
 `ReplayMixin` overrides a handful of the host trainer's hooks and leaves the rest alone:
 `get_train_dataloader` (each step's batch is composed when the trainer asks for it, after the
 previous step's losses reached the strategy), `compute_loss` (per-example losses read from the
-trainer's own forward pass, prompt tokens masked by the batch's labels), `create_scheduler`
-(the schedule restarts at every task), `_save_checkpoint` and `train` (the replay state
-travels in the trainer's checkpoints). `ReplayTrainer` is the mixin on `Trainer`; TRL's
-`SFTTrainer` gets it in `mssr.integrations.trl`.
+trainer's own forward pass, prompt tokens masked by the batch's labels; FOREVER's anchor
+penalty added), `create_scheduler` (the schedule restarts at every task), `_save_checkpoint`
+and `train` (the replay state travels in the trainer's checkpoints). Scoring, probes, batch
+composition and results are the engine's own (src/mssr/engine). `ReplayTrainer` is the mixin
+on `Trainer`; TRL's `SFTTrainer` gets it in `mssr.integrations.trl`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from typing import Any
 
 import numpy as np
 import torch
+from accelerate.utils import DistributedType
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
@@ -55,6 +57,11 @@ class ReplayMixin:
         check_tasks(tasks)
         continual.validate()
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
+        sharded = self.accelerator.distributed_type
+        if sharded in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+            raise ConfigError("args.fsdp / args.deepspeed", f"{sharded.value} is not supported "
+                              "by the replay trainers (update norms and FOREVER's anchor need "
+                              "unsharded weights); launch with DDP or on one process")
         self.tasks = tasks
         self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
         self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
@@ -180,8 +187,8 @@ class ReplayMixin:
         ids = self.accelerator.gather(torch.cat(self._step_ids)).cpu().numpy()
         losses = self.accelerator.gather(torch.cat(self._step_losses)).cpu().numpy()
         replay = self.replay
-        replay.finish_step(self._step_batch_ids, self._token_counts(self._step_batch_ids), ids,
-                           losses, self._update_norm)
+        replay.finish_step(self._token_counts(self._step_batch_ids), ids, losses,
+                           self._update_norm)
         if replay.progress.global_step != self.state.global_step:
             raise MSSRError(f"replay state at step {replay.progress.global_step}, trainer at "
                             f"{self.state.global_step}: resume from a checkpoint this trainer "
