@@ -54,7 +54,7 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     observed.clear()
 
     trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
-                           gradient_accumulation_steps=2, reference_runs=[tmp_path / "engine"])
+                           gradient_accumulation_steps=2, reference_runs=[str(tmp_path / "engine")])
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 

@@ -60,6 +60,8 @@ class ContinualConfig:
     def validate(self) -> None:
         require(self.steps_per_task >= 1, "steps_per_task", "must be >= 1")
         require(self.max_length >= 8, "max_length", "must be >= 8")
+        require(all(isinstance(run, str) for run in self.reference_runs), "reference_runs",
+                "give the run directories as strings (they go into results.json)")
         budget = self.replay_budget
         require(budget is None or (isinstance(budget, int) and budget >= 0) or
                 (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
