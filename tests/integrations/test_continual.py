@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -19,6 +20,7 @@ EVAL = [Example(prompt="2 plus 2 is", response="4")]
     ({"steps_per_task": 0}, "steps_per_task"),
     ({"replay_budget": "half"}, "replay_budget"),
     ({"replay": ReplayConfig(strategy="sometimes")}, "replay.strategy"),
+    ({"reference_runs": [Path("runs/joint")]}, "reference_runs"),
 ])
 def test_settings_errors_name_the_field(settings, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):

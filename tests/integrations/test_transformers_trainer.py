@@ -3,6 +3,8 @@ its batches over gradient accumulation without changing them, and resumes exactl
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 from runs import (
@@ -15,16 +17,18 @@ from runs import (
 )
 from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
 
-from mssr.errors import ConfigError
+from mssr.errors import ConfigError, MSSRError
 from mssr.integrations.transformers import ReplayTrainer
 from mssr.report import load_results
 
 
-def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTrainer:
+def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_overrides
+                 ) -> ReplayTrainer:
     inputs = continual_inputs(config, tmp_path / "data")
     args = TrainingArguments(**training_arguments(config, tmp_path / name, **argument_overrides))
+    continual = dataclasses.replace(inputs["continual"], reference_runs=list(reference_runs))
     return ReplayTrainer(model=inputs["model"], args=args, tasks=inputs["tasks"],
-                         continual=inputs["continual"],
+                         continual=continual,
                          data_collator=DataCollatorForSeq2Seq(inputs["tokenizer"]),
                          processing_class=inputs["tokenizer"])
 
@@ -33,7 +37,13 @@ def make_trainer(config, tmp_path, name: str, **argument_overrides) -> ReplayTra
 @pytest.mark.parametrize("overrides", [
     ["replay.strategy=mssr", "train.lr_schedule=cosine", "train.warmup_steps=2"],
     # the accuracy baseline's probes, and the clock driven by update norms
-    ["replay.strategy=accuracy", "replay.clock.mode=update"]], ids=["mssr", "accuracy"])
+    ["replay.strategy=accuracy", "replay.clock.mode=update"],
+    # replayed examples on top of a full batch of current-task examples
+    ["replay.strategy=mssr", "replay.mode=append"],
+    # model time from update norms, and a strong L2 anchor on replay steps
+    ["replay.strategy=forever", "replay.forever.calibration_updates=2",
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
+    ids=["mssr", "accuracy", "append", "forever"])
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
                                                                       monkeypatch, overrides):
     config = make_config(*overrides, "train.checkpoint_every=0")
@@ -44,16 +54,24 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     observed.clear()
 
     trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
-                           gradient_accumulation_steps=2)
+                           gradient_accumulation_steps=2, reference_runs=[str(tmp_path / "engine")])
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 
-    work = {"mssr": "replayed_examples", "accuracy": "method_eval_tokens"}[engine["strategy"]]
-    assert engine["compute"][work] > 0  # mssr replayed, accuracy probed
+    work = {"mssr": "replayed_examples", "forever": "replayed_examples",
+            "accuracy": "method_eval_tokens"}[engine["strategy"]]
+    assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed
     assert planned == engine_plans
     assert_same_observations(observed, engine_observed)
     for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget"):
         assert results[key] == engine[key], key
+    calibration = ("mode", "measurements", "task")
+    assert ({k: results["calibration"][k] for k in calibration}
+            == {k: engine["calibration"][k] for k in calibration})
+    assert engine["metrics"]["normalised_score"] is None  # the engine run is the reference here
+    final = dict(zip(engine["tasks"], engine["acc_matrix"][-1], strict=True))
+    assert results["reference"]["scores"] == final
+    assert results["metrics"]["normalised_score"] > 0
     training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
                 "replayed_tokens", "replay_events", "method_eval_tokens")
     assert {k: results["compute"][k] for k in training} == {k: engine["compute"][k]
@@ -76,8 +94,15 @@ class StopAt(TrainerCallback):
 
 
 @pytest.mark.slow
-def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch):
-    config = make_config("replay.strategy=mssr")
+@pytest.mark.parametrize("overrides", [
+    ["replay.strategy=mssr"],
+    # FOREVER's anchor weights and model time travel in the checkpoint too
+    ["replay.strategy=forever", "replay.forever.calibration_updates=2",
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
+    ids=["mssr", "forever"])
+def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch,
+                                                       overrides):
+    config = make_config(*overrides)
     planned = record_plans(monkeypatch)
     saving = {"save_strategy": "steps", "save_steps": 4, "per_device_train_batch_size": 4,
               "gradient_accumulation_steps": 2}
@@ -91,19 +116,20 @@ def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, mo
     broken.add_callback(StopAt(8))  # mid-task 2, after the checkpoint at step 8
     broken.train()
     assert broken.replay.progress.global_step == 8
-    assert (tmp_path / "broken" / "checkpoint-8" / "mssr_replay.json").is_file()
+    for name in ("mssr_replay.json", "mssr_anchor.pt"):
+        assert (tmp_path / "broken" / "checkpoint-8" / name).is_file()
     resumed = make_trainer(config, tmp_path, "broken", **saving)
     resumed.train(resume_from_checkpoint=True)
 
     assert planned == reference_plans  # 8 steps before the break, the rest after it
     results = resumed.results()
     for key in ("replay_timeline", "task_boundaries", "acc_matrix", "base_scores",
-                "memory_snapshots"):
+                "memory_snapshots", "calibration"):
         assert results[key] == reference[key], key
 
 
-def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(make_config,
-                                                                             tmp_path):
+def test_refuses_a_train_dataset_no_tokenizer_wrong_max_steps_or_missing_references(
+        make_config, tmp_path):
     config = make_config("replay.strategy=uniform")
     inputs = continual_inputs(config, tmp_path / "data")
     args = TrainingArguments(**training_arguments(config, tmp_path / "run", max_steps=5))
@@ -115,3 +141,6 @@ def test_refuses_a_train_dataset_a_missing_tokenizer_and_mismatched_max_steps(ma
         ReplayTrainer(args=args, train_dataset=inputs["tasks"][0].train, **common)
     with pytest.raises(ConfigError, match="processing_class"):
         ReplayTrainer(args=args, **{**common, "processing_class": None})
+    missing = dataclasses.replace(inputs["continual"], reference_runs=[str(tmp_path / "none")])
+    with pytest.raises(MSSRError, match="no such results file"):  # before any training
+        ReplayTrainer(args=args, **{**common, "continual": missing})

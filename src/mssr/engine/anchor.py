@@ -24,7 +24,7 @@ class WeightAnchor:
         0 or no task has started yet."""
         if weight == 0 or self.reference is None:
             return 0.0
-        squares = sum(((param - reference) ** 2).sum()
+        squares = sum(((param - reference.to(param.device)) ** 2).sum()
                       for param, reference in zip(params, self.reference, strict=True))
         return weight * squares
 
@@ -32,4 +32,5 @@ class WeightAnchor:
         return {"reference": self.reference}
 
     def load_state_dict(self, state: dict | None) -> None:
+        """Restore theta*; checkpoints load on the CPU, the penalty moves it to the weights."""
         self.reference = None if state is None else state["reference"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 
@@ -27,3 +28,13 @@ class ComputeLedger:
     @classmethod
     def from_dict(cls, data: dict) -> ComputeLedger:
         return cls(**data)
+
+
+def count_batch(ledger: dict, current_tokens: Sequence[int], replayed_tokens: Sequence[int]
+                ) -> None:
+    """Add one step's examples to `ledger` (a `ComputeLedger` as a dict), given each current-task
+    and each replayed example's token count."""
+    ledger["new_examples"] += len(current_tokens)
+    ledger["new_tokens"] += int(sum(current_tokens))
+    ledger["replayed_examples"] += len(replayed_tokens)
+    ledger["replayed_tokens"] += int(sum(replayed_tokens))

@@ -80,12 +80,8 @@ class Optimization:
         if stepped:
             self.scheduler.step()
         self.optimizer.zero_grad(set_to_none=True)
-        update_norm = None
-        if before is not None:
-            squares = sum(((p.detach() - b) ** 2).sum()
-                          for p, b in zip(self.parameters, before, strict=True))
-            update_norm = float(torch.sqrt(squares))
-        return StepOutcome(grad_norm=grad_norm, lr=lr, stepped=stepped, update_norm=update_norm)
+        update = None if before is None else update_norm(self.parameters, before)
+        return StepOutcome(grad_norm=grad_norm, lr=lr, stepped=stepped, update_norm=update)
 
     def skip(self) -> None:
         """Drop this step's gradients (a non-finite loss)."""
@@ -96,3 +92,9 @@ class Optimization:
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         self.scheduler.load_state_dict(state["scheduler"])
+
+
+def update_norm(parameters: list[torch.nn.Parameter], before: list[torch.Tensor]) -> float:
+    """||theta - theta_before||: the size of the weight update an optimizer step made."""
+    squares = sum(((p.detach() - b) ** 2).sum() for p, b in zip(parameters, before, strict=True))
+    return float(torch.sqrt(squares))

@@ -26,8 +26,9 @@ from mssr.config import RunConfig
 from mssr.data.formatting import Encoded, collate
 from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
-from mssr.engine.data_order import stream_indices
+from mssr.engine.data_order import local_micro_batches, step_ids
 from mssr.engine.distributed import check_supported, make_accelerator
+from mssr.engine.ledger import count_batch
 from mssr.engine.optim import Optimization
 from mssr.engine.precision import model_config_for_training
 from mssr.engine.replay_setup import resolve_replay
@@ -39,8 +40,24 @@ from mssr.engine.train_log import TrainLog
 from mssr.errors import ConfigError, TrainingError
 from mssr.losses import per_example_mean, token_losses
 from mssr.replay import build_strategy
+from mssr.replay.strategy import ReplayStrategy
 
 MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-scheduler")
+
+
+def close_task(progress: Progress, strategy: ReplayStrategy, scores: list[float | None]
+               ) -> None:
+    """End the current task: the buffer takes its share, the memory model's snapshot (for the
+    strategies that have one) and the task's accuracy row `scores` are recorded."""
+    strategy.end_task(progress.phase, progress.global_step)
+    if strategy.config.strategy in MEMORY_STRATEGIES:
+        snapshot = strategy.memory_snapshot(progress.global_step)
+        progress.memory_snapshots.append({"task": progress.phase,
+                                          "retention": snapshot["retention"].tolist(),
+                                          "strength": snapshot["strength"].tolist()})
+    progress.acc_rows.append(scores)
+    progress.phase += 1
+    progress.phase_step = 0
 
 
 @dataclasses.dataclass
@@ -157,17 +174,8 @@ class ContinualRun:
 
     def end_phase(self) -> None:
         progress = self.progress
-        self.strategy.end_task(progress.phase, progress.global_step)
-        if self.replay_config.strategy in MEMORY_STRATEGIES:
-            snapshot = self.strategy.memory_snapshot(progress.global_step)
-            progress.memory_snapshots.append({
-                "task": progress.phase,
-                "retention": snapshot["retention"].tolist(),
-                "strength": snapshot["strength"].tolist()})
         seen = None if self.config.joint or self.config.eval.tasks == "all" else progress.phase
-        progress.acc_rows.append(self.evaluate(upto=seen))
-        progress.phase += 1
-        progress.phase_step = 0
+        close_task(progress, self.strategy, self.evaluate(upto=seen))
 
     def train_step(self, phase_ids: np.ndarray, bar: tqdm) -> None:
         """One optimizer step: plan replay, one forward pass, backward, step, tell the tracker."""
@@ -206,13 +214,11 @@ class ContinualRun:
         bar.update(1)
 
     def next_batch(self, phase_ids: np.ndarray) -> Batch:
-        """The replay examples the strategy plans, after the current task's next examples."""
-        progress, config = self.progress, self.config
-        replay_ids = self.strategy.plan(progress.global_step, config.train.batch_size)
-        current_count = self.strategy.current_count(config.train.batch_size, len(replay_ids))
-        rows = stream_indices(config.seed, progress.phase, len(phase_ids), progress.cursor,
-                              current_count)
-        ids = np.concatenate([phase_ids[rows], replay_ids]).astype(np.int64)
+        """The current task's next examples and the replay examples the strategy plans."""
+        progress = self.progress
+        ids, current_count = step_ids(self.strategy, progress.global_step,
+                                      self.config.train.batch_size, self.config.seed,
+                                      progress.phase, phase_ids, progress.cursor)
         return Batch(ids=ids, examples=lookup(self.tasks, ids), current_count=current_count)
 
     def forward_backward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
@@ -222,8 +228,7 @@ class ContinualRun:
         accelerator, train = self.accelerator, self.config.train
         rank, world = accelerator.process_index, accelerator.num_processes
         response_tokens = sum(e.response_tokens for e in batch.examples)
-        local = list(range(rank, len(batch.examples), world))
-        micro_batches = np.array_split(np.array(local), train.grad_accum)
+        micro_batches = local_micro_batches(len(batch.examples), rank, world, train.grad_accum)
         self.model.train()
         losses = []
         for index, micro in enumerate(micro_batches):
@@ -248,17 +253,13 @@ class ContinualRun:
     def account(self, step: int, batch: Batch, started: float) -> None:
         """The compute ledger and replay timeline of one step."""
         progress, ledger = self.progress, self.progress.ledger
-        current = batch.examples[:batch.current_count]
-        replayed = batch.examples[batch.current_count:]
-        ledger["new_examples"] += len(current)
-        ledger["new_tokens"] += sum(len(e.input_ids) for e in current)
-        ledger["replayed_examples"] += len(replayed)
-        ledger["replayed_tokens"] += sum(len(e.input_ids) for e in replayed)
+        tokens = [len(e.input_ids) for e in batch.examples]
+        count_batch(ledger, tokens[:batch.current_count], tokens[batch.current_count:])
         ledger["replay_events"] = self.strategy.stats["replay_events"]
         ledger["train_seconds"] += time.perf_counter() - started
-        if replayed:
+        if batch.replayed:
             progress.replay_timeline.append(
-                {"step": step, "task": progress.phase, "replayed": len(replayed)})
+                {"step": step, "task": progress.phase, "replayed": batch.replayed})
 
     def skip_nonfinite_step(self) -> None:
         progress = self.progress

@@ -1,8 +1,12 @@
 """Scores during a run: every task after the base model and after each task, the accuracy
-baseline's probes on buffered examples, and results.json's content."""
+baseline's probes on buffered examples, and results.json's content.
+
+The functions take plain task lists and batches, so `mssr run` (through `Scoring`) and the
+trainer integrations (src/mssr/integrations) score and report the same way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,13 +14,84 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType
 
-from mssr.config import RunConfig, config_to_dict
+from mssr.config import EvalConfig, RunConfig, config_to_dict
 from mssr.data.formatting import Encoded, collate
+from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
 from mssr.engine.state import Progress
 from mssr.engine.tasks import PreparedTask
 from mssr.evaluation.model_mode import inference
 from mssr.losses import response_exact
+
+ScoredTask = tuple[list[Example], str]  # a task's evaluation examples and its scorer's name
+
+
+def evaluate_tasks(accelerator: Accelerator, model: torch.nn.Module, tokenizer: Any,
+                   tasks: Sequence[ScoredTask], settings: EvalConfig, max_length: int,
+                   upto: int | None) -> list[float | None]:
+    """Every task's score (or those up to index `upto`), the same on every process. Under
+    FSDP every process scores (each forward pass gathers the shards); otherwise the main
+    process scores the unwrapped model and shares its scores."""
+    from mssr.evaluation import score_task
+
+    sharded = accelerator.distributed_type == DistributedType.FSDP
+    scores: list[float | None] = [None] * len(tasks)
+    if accelerator.is_main_process or sharded:
+        scored = model if sharded else accelerator.unwrap_model(model)
+        for index, (examples, scorer) in enumerate(tasks[:None if upto is None else upto + 1]):
+            result = score_task(scored, tokenizer, examples, scorer,
+                                batch_size=settings.batch_size,
+                                max_new_tokens=settings.max_new_tokens, max_length=max_length)
+            scores[index] = (result.score if result.higher_is_better
+                             else float(np.exp(-result.score)))
+    return broadcast(scores)
+
+
+def probe_accuracy(model: torch.nn.Module, batches: Iterable[dict[str, torch.Tensor]],
+                   device: torch.device) -> float:
+    """The accuracy baseline's probe: the share of the batches' examples whose every response
+    token greedy next-token prediction gets right (labels -100 elsewhere)."""
+    correct = total = 0
+    with inference(model):
+        for batch in batches:
+            logits = model(input_ids=batch["input_ids"].to(device),
+                           attention_mask=batch["attention_mask"].to(device)).logits
+            correct += int(response_exact(logits, batch["labels"].to(device)).sum())
+            total += len(batch["input_ids"])
+    return correct / max(total, 1)
+
+
+def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: Sequence[str],
+                   progress: Progress, budget: dict[str, Any], calibration: dict[str, Any],
+                   config: dict[str, Any], joint: bool = False) -> dict[str, Any]:
+    """results.json's content (schema in the README); `calibration` is the replay strategy's
+    record of predicted against observed retention, `config` the run's settings."""
+    from mssr.evaluation.metrics import continual_metrics
+
+    if joint:
+        final = progress.acc_rows[-1]
+        rows = [[None] * len(tasks) for _ in tasks[:-1]] + [final]
+        metrics = {"ap": float(np.mean(final)), "bwt": None, "fwt": None, "forgetting": None}
+    else:
+        rows = progress.acc_rows
+        metrics = continual_metrics(rows, progress.base_scores)
+    return {
+        "schema_version": 1,
+        "strategy": strategy,
+        "seed": seed,
+        "tasks": list(tasks),
+        "scorers": dict(zip(tasks, scorers, strict=True)),
+        "base_scores": progress.base_scores,
+        "acc_matrix": rows,
+        "metrics": metrics,
+        "compute": progress.ledger,
+        "replay_budget": budget,
+        "replay_timeline": progress.replay_timeline,
+        "task_boundaries": progress.task_boundaries,
+        "memory_snapshots": progress.memory_snapshots,
+        "calibration": calibration,
+        "config": config,
+    }
 
 
 class Scoring:
@@ -28,69 +103,25 @@ class Scoring:
         self.accelerator = accelerator
 
     def evaluate(self, model: torch.nn.Module, upto: int | None) -> list[float | None]:
-        """Every task's score (or those up to index `upto`), the same on every process. Under
-        FSDP every process scores (each forward pass gathers the shards); otherwise the main
-        process scores the unwrapped model and shares its scores."""
-        from mssr.evaluation import score_task
-
-        accelerator, settings = self.accelerator, self.config.eval
-        sharded = accelerator.distributed_type == DistributedType.FSDP
-        scores: list[float | None] = [None] * len(self.tasks)
-        if accelerator.is_main_process or sharded:
-            scored = model if sharded else accelerator.unwrap_model(model)
-            for task in self.tasks[:None if upto is None else upto + 1]:
-                result = score_task(scored, self.tokenizer, task.data.eval, task.data.scorer,
-                                    batch_size=settings.batch_size,
-                                    max_new_tokens=settings.max_new_tokens,
-                                    max_length=self.config.model.max_length)
-                scores[task.index] = (result.score if result.higher_is_better
-                                      else float(np.exp(-result.score)))
-        return broadcast(scores)
+        """Every task's score (or those up to index `upto`), the same on every process."""
+        return evaluate_tasks(self.accelerator, model, self.tokenizer,
+                              [(task.data.eval, task.data.scorer) for task in self.tasks],
+                              self.config.eval, self.config.model.max_length, upto)
 
     def probe(self, model: torch.nn.Module, examples: list[Encoded]) -> float:
-        """The accuracy baseline's probe: the share of `examples` whose every response token
-        greedy next-token prediction gets right, through the training model (on every process,
-        identically)."""
-        correct = 0
-        batch_size = self.config.eval.batch_size
-        with inference(model):
-            for start in range(0, len(examples), batch_size):
-                batch = collate(examples[start:start + batch_size], self.tokenizer.pad_token_id)
-                batch = {k: v.to(self.accelerator.device) for k, v in batch.items()}
-                logits = model(input_ids=batch["input_ids"],
-                               attention_mask=batch["attention_mask"]).logits
-                correct += int(response_exact(logits, batch["labels"]).sum())
-        return correct / max(len(examples), 1)
+        """The accuracy baseline's probe on `examples`, through the training model (on every
+        process, identically)."""
+        size, pad = self.config.eval.batch_size, self.tokenizer.pad_token_id
+        batches = (collate(examples[start:start + size], pad)
+                   for start in range(0, len(examples), size))
+        return probe_accuracy(model, batches, self.accelerator.device)
 
     def results(self, progress: Progress, budget: dict[str, Any],
                 calibration: dict[str, Any]) -> dict[str, Any]:
-        """results.json's content (schema in the README); `calibration` is the replay
-        strategy's record of predicted against observed retention."""
-        from mssr.evaluation.metrics import continual_metrics
-
+        """results.json's content for this run."""
         config = self.config
-        tasks = [task.name for task in self.tasks]
-        if config.joint:
-            final = progress.acc_rows[-1]
-            rows = [[None] * len(tasks) for _ in tasks[:-1]] + [final]
-            metrics = {"ap": float(np.mean(final)), "bwt": None, "fwt": None, "forgetting": None}
-        else:
-            rows = progress.acc_rows
-            metrics = continual_metrics(rows, progress.base_scores)
-        return {
-            "schema_version": 1,
-            "strategy": config.strategy_name,
-            "seed": config.seed,
-            "tasks": tasks,
-            "scorers": {task.name: task.data.scorer for task in self.tasks},
-            "base_scores": progress.base_scores,
-            "acc_matrix": rows,
-            "metrics": metrics,
-            "compute": progress.ledger,
-            "replay_budget": budget,
-            "replay_timeline": progress.replay_timeline,
-            "task_boundaries": progress.task_boundaries,
-            "memory_snapshots": progress.memory_snapshots,
-            "calibration": calibration,
-            "config": config_to_dict(config),
-        }
+        return results_record(strategy=config.strategy_name, seed=config.seed,
+                              tasks=[task.name for task in self.tasks],
+                              scorers=[task.data.scorer for task in self.tasks],
+                              progress=progress, budget=budget, calibration=calibration,
+                              config=config_to_dict(config), joint=config.joint)

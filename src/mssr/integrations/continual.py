@@ -12,25 +12,32 @@ import dataclasses
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 
 from mssr.config import EvalConfig, RunConfig, TrainConfig
 from mssr.configuration import help_field, require, to_mapping
 from mssr.data.schema import Example
+from mssr.engine.anchor import WeightAnchor
 from mssr.engine.checkpoint import load_tree, save_tree
-from mssr.engine.data_order import stream_indices
-from mssr.engine.recipe import MEMORY_STRATEGIES
+from mssr.engine.data_order import step_ids
+from mssr.engine.ledger import count_batch
+from mssr.engine.recipe import close_task
 from mssr.engine.replay_setup import resolve_replay
+from mssr.engine.scoring import results_record
 from mssr.engine.state import Progress
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
-from mssr.evaluation.metrics import continual_metrics
 from mssr.replay import build_strategy
 from mssr.replay.config import ReplayConfig
 
-REPLAY_STATE, PROGRESS_STATE = "mssr_replay", "mssr_progress"  # files in each checkpoint folder
+if TYPE_CHECKING:
+    from mssr.report.reference import Reference
+
+# files in each checkpoint folder, beside the trainer's own
+REPLAY_STATE, PROGRESS_STATE, ANCHOR_STATE = "mssr_replay", "mssr_progress", "mssr_anchor.pt"
 
 
 @dataclass
@@ -46,10 +53,15 @@ class ContinualConfig:
         True, "fresh optimizer state and LR schedule (warm-up included) at every task")
     eval: EvalConfig = help_field(default_factory=EvalConfig)
     max_length: int = help_field(128, "tokens per scored example (prompt + answer)")
+    reference_runs: list[str] = help_field(
+        [], "finished runs (joint, or each task fine-tuned alone) whose final scores give "
+        "metrics.normalised_score, as in `mssr run`")
 
     def validate(self) -> None:
         require(self.steps_per_task >= 1, "steps_per_task", "must be >= 1")
         require(self.max_length >= 8, "max_length", "must be >= 8")
+        require(all(isinstance(run, str) for run in self.reference_runs), "reference_runs",
+                "give the run directories as strings (they go into results.json)")
         budget = self.replay_budget
         require(budget is None or (isinstance(budget, int) and budget >= 0) or
                 (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
@@ -84,12 +96,24 @@ class ReplayDriver:
                                replay=config.replay, replay_budget=config.replay_budget)
         self.replay_config, self.budget = resolve_replay(run_config)
         self.strategy = build_strategy(self.replay_config, seed=seed)
+        self.anchor = WeightAnchor(enabled=self.strategy.anchors)
+        self.reference: Reference | None = None
         self.task_ids = [index * ID_STRIDE + np.arange(size, dtype=np.int64)
                          for index, size in enumerate(sizes)]
         self.progress = Progress()
         self.current_count = 0
         self.wall_start = time.perf_counter()
         self.step_start = 0.0
+
+    def check_reference(self, tasks: list[ContinualTask]) -> None:
+        """Load `reference_runs` (if any) and check they score every task the same way, before
+        any training, as `mssr run` does."""
+        from mssr.report.reference import load_reference
+
+        if self.config.reference_runs:
+            self.reference = load_reference(self.config.reference_runs)
+            self.reference.for_tasks([task.name for task in tasks],
+                                     {task.name: task.scorer for task in tasks}, "reference_runs")
 
     # ---------------------------------------------------------------- where the run stands
     @property
@@ -105,8 +129,9 @@ class ReplayDriver:
         return self.progress.phase_step == self.config.steps_per_task
 
     # ---------------------------------------------------------------- one step
-    def begin_step(self) -> bool:
-        """Open the step; True when it is the first of a task (the task is started here)."""
+    def begin_step(self, trainable: list[torch.nn.Parameter]) -> bool:
+        """Open the step; True when it is the first of a task (the task is started here, and
+        FOREVER's anchor keeps the `trainable` weights the task starts from)."""
         self.step_start = time.perf_counter()
         if self.progress.phase_step:
             return False
@@ -115,6 +140,7 @@ class ReplayDriver:
         progress.task_boundaries.append(progress.global_step)
         self.strategy.start_task(progress.phase, progress.global_step,
                                  self.task_ids[progress.phase])
+        self.anchor.start_task(trainable)
         return True
 
     def probe_ids(self) -> np.ndarray | None:
@@ -126,34 +152,32 @@ class ReplayDriver:
         self.progress.ledger["method_eval_tokens"] += tokens
 
     def plan_step(self) -> np.ndarray:
-        """The step's global batch of ids: current-task rows from the seeded stream, then the
-        strategy's replay ids (after `begin_step` and `probe_ids`)."""
+        """The step's global batch of ids, composed as the engine composes it (after
+        `begin_step` and `probe_ids`)."""
         progress = self.progress
-        replay_ids = self.strategy.plan(progress.global_step, self.batch_size)
-        self.current_count = self.batch_size - len(replay_ids)
-        phase_ids = self.task_ids[progress.phase]
-        rows = stream_indices(self.seed, progress.phase, len(phase_ids), progress.cursor,
-                              self.current_count)
-        if len(replay_ids):
+        ids, self.current_count = step_ids(self.strategy, progress.global_step, self.batch_size,
+                                           self.seed, progress.phase,
+                                           self.task_ids[progress.phase], progress.cursor)
+        replayed = len(ids) - self.current_count
+        if replayed:
             progress.replay_timeline.append({"step": progress.global_step,
-                                             "task": progress.phase,
-                                             "replayed": len(replay_ids)})
-        return np.concatenate([phase_ids[rows], replay_ids]).astype(np.int64)
+                                             "task": progress.phase, "replayed": replayed})
+        return ids
 
-    def finish_step(self, batch_ids: np.ndarray, token_counts: np.ndarray, ids: np.ndarray,
-                    losses: np.ndarray, update_norm: float | None) -> None:
-        """After the optimizer step: `ids`/`losses` are every trained example of the global
-        batch (gathered across processes); `token_counts` the tokens of `batch_ids`."""
+    def finish_step(self, token_counts: np.ndarray, ids: np.ndarray, losses: np.ndarray,
+                    update_norm: float | None) -> None:
+        """After the optimizer step: `token_counts` are the tokens of the planned batch's
+        examples, in plan order; `ids`/`losses` every trained example of the global batch
+        (gathered across processes)."""
         progress, ledger = self.progress, self.progress.ledger
         step = progress.global_step
         task_loss = float(losses[np.isin(ids, self.task_ids[progress.phase])].mean())
         if np.isfinite(losses).all():
             self.strategy.observe(step, ids, losses, task_loss=task_loss, update_norm=update_norm)
+        else:
+            ledger["skipped_nonfinite_steps"] += 1
         ledger["optimizer_steps"] += 1
-        ledger["new_examples"] += self.current_count
-        ledger["new_tokens"] += int(token_counts[:self.current_count].sum())
-        ledger["replayed_examples"] += len(batch_ids) - self.current_count
-        ledger["replayed_tokens"] += int(token_counts[self.current_count:].sum())
+        count_batch(ledger, token_counts[:self.current_count], token_counts[self.current_count:])
         ledger["replay_events"] = self.strategy.stats["replay_events"]
         ledger["train_seconds"] += time.perf_counter() - self.step_start
         ledger["wall_seconds"] = time.perf_counter() - self.wall_start
@@ -163,17 +187,8 @@ class ReplayDriver:
 
     def end_task(self, scores: list[float | None]) -> None:
         """Close the current task: the buffer takes its share, `scores` is its accuracy row."""
-        progress = self.progress
-        self.strategy.end_task(progress.phase, progress.global_step)
-        if self.replay_config.strategy in MEMORY_STRATEGIES:
-            snapshot = self.strategy.memory_snapshot(progress.global_step)
-            progress.memory_snapshots.append({"task": progress.phase,
-                                              "retention": snapshot["retention"].tolist(),
-                                              "strength": snapshot["strength"].tolist()})
-        progress.acc_rows.append(scores)
-        progress.phase += 1
-        progress.phase_step = 0
-        progress.ledger["wall_seconds"] = time.perf_counter() - self.wall_start
+        close_task(self.progress, self.strategy, scores)
+        self.progress.ledger["wall_seconds"] = time.perf_counter() - self.wall_start
 
     def evaluated_upto(self) -> int | None:
         """Tasks scored after the current one: all, or those seen so far (`eval.tasks`)."""
@@ -184,38 +199,35 @@ class ReplayDriver:
 
     # ---------------------------------------------------------------- results and state
     def results(self, tasks: list[ContinualTask], run_config: dict[str, Any]) -> dict[str, Any]:
-        """results.json's content, as `mssr run` writes it."""
+        """results.json's content, as `mssr run` writes it (normalised score included)."""
+        from mssr.report.reference import with_normalised_score
+
         progress = self.progress
         if not self.finished or progress.base_scores is None:
             raise MSSRError("no results yet: the task sequence has not been trained to the end")
-        return {
-            "schema_version": 1,
-            "strategy": self.replay_config.strategy,
-            "seed": self.seed,
-            "tasks": [task.name for task in tasks],
-            "scorers": {task.name: task.scorer for task in tasks},
-            "base_scores": progress.base_scores,
-            "acc_matrix": progress.acc_rows,
-            "metrics": continual_metrics(progress.acc_rows, progress.base_scores),
-            "compute": progress.ledger,
-            "replay_budget": self.budget,
-            "replay_timeline": progress.replay_timeline,
-            "task_boundaries": progress.task_boundaries,
-            "memory_snapshots": progress.memory_snapshots,
-            "config": {**run_config, "continual": to_mapping(self.config),
-                       "resolved_replay": to_mapping(self.replay_config)},
-        }
+        results = results_record(
+            strategy=self.replay_config.strategy, seed=self.seed,
+            tasks=[task.name for task in tasks], scorers=[task.scorer for task in tasks],
+            progress=progress, budget=self.budget,
+            calibration=self.strategy.calibration_record(),
+            config={**run_config, "continual": to_mapping(self.config),
+                    "resolved_replay": to_mapping(self.replay_config)})
+        return with_normalised_score(results, self.reference, "reference_runs")
 
     def save(self, directory: Path) -> None:
         save_tree(directory, REPLAY_STATE, self.strategy.state_dict())
         save_tree(directory, PROGRESS_STATE, dataclasses.asdict(self.progress))
+        torch.save(self.anchor.state_dict(), directory / ANCHOR_STATE)
 
     def load(self, directory: Path) -> None:
-        if not (directory / f"{PROGRESS_STATE}.json").is_file():
-            raise MSSRError(f"{directory}: no {PROGRESS_STATE}.json, so no replay state to resume "
-                            "(was this checkpoint written by an mssr replay trainer?)")
+        for name in (f"{PROGRESS_STATE}.json", ANCHOR_STATE):
+            if not (directory / name).is_file():
+                raise MSSRError(f"{directory}: no {name}, so no replay state to resume (was this "
+                                "checkpoint written by an mssr replay trainer of this version?)")
         self.progress = Progress(**load_tree(directory, PROGRESS_STATE))
         self.strategy.load_state_dict(load_tree(directory, REPLAY_STATE))
+        self.anchor.load_state_dict(torch.load(directory / ANCHOR_STATE, map_location="cpu",
+                                               weights_only=True))
 
     def start_clock(self) -> None:
         """Wall time counts from here, on top of what a resumed run had already spent."""

@@ -3,10 +3,11 @@
 `ReplayMixin` overrides a handful of the host trainer's hooks and leaves the rest alone:
 `get_train_dataloader` (each step's batch is composed when the trainer asks for it, after the
 previous step's losses reached the strategy), `compute_loss` (per-example losses read from the
-trainer's own forward pass, prompt tokens masked by the batch's labels), `create_scheduler`
-(the schedule restarts at every task), `_save_checkpoint` and `train` (the replay state
-travels in the trainer's checkpoints). `ReplayTrainer` is the mixin on `Trainer`; TRL's
-`SFTTrainer` gets it in `mssr.integrations.trl`.
+trainer's own forward pass, prompt tokens masked by the batch's labels; FOREVER's anchor
+penalty added), `create_scheduler` (the schedule restarts at every task), `_save_checkpoint`
+and `train` (the replay state travels in the trainer's checkpoints). Scoring, probes, batch
+composition and results are the engine's own (src/mssr/engine). `ReplayTrainer` is the mixin
+on `Trainer`; TRL's `SFTTrainer` gets it in `mssr.integrations.trl`.
 """
 
 from __future__ import annotations
@@ -19,20 +20,23 @@ from typing import Any
 
 import numpy as np
 import torch
+from accelerate.utils import DistributedType
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
+from mssr.engine.data_order import local_micro_batches
+from mssr.engine.model import trainable_parameters
+from mssr.engine.optim import update_norm
+from mssr.engine.scoring import evaluate_tasks, probe_accuracy
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
-from mssr.evaluation import score_task
-from mssr.evaluation.model_mode import inference
 from mssr.integrations.continual import (
     ContinualConfig,
     ContinualTask,
     ReplayDriver,
     check_tasks,
 )
-from mssr.losses import per_example_mean, response_exact, token_losses
+from mssr.losses import per_example_mean, token_losses
 
 ID_KEY = "mssr_ids"  # the example ids a batch carries from the dataloader to compute_loss
 
@@ -53,6 +57,11 @@ class ReplayMixin:
         check_tasks(tasks)
         continual.validate()
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
+        sharded = self.accelerator.distributed_type
+        if sharded in (DistributedType.FSDP, DistributedType.DEEPSPEED):
+            raise ConfigError("args.fsdp / args.deepspeed", f"{sharded.value} is not supported "
+                              "by the replay trainers (update norms and FOREVER's anchor need "
+                              "unsharded weights); launch with DDP or on one process")
         self.tasks = tasks
         self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
         self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
@@ -61,6 +70,7 @@ class ReplayMixin:
                       * self.args.gradient_accumulation_steps * self.accelerator.num_processes)
         self.replay = ReplayDriver(continual, [len(rows) for rows in self.task_rows], batch_size,
                                    seed=self.args.seed)
+        self.replay.check_reference(tasks)
         if self.args.max_steps > 0 and self.args.max_steps != self.replay.total_steps:
             raise ConfigError("args.max_steps", f"{self.args.max_steps} does not match "
                               f"{self.replay.total_steps} = steps_per_task x tasks; leave it "
@@ -95,7 +105,8 @@ class ReplayMixin:
         """This process's micro-batches of the next optimizer step, split as the engine splits
         a global batch: every `world`-th example, then `gradient_accumulation_steps` parts."""
         replay = self.replay
-        if replay.begin_step() and replay.progress.phase > 0 and replay.config.reset_optimizer:
+        if (replay.begin_step(trainable_parameters(self.model)) and replay.progress.phase > 0
+                and replay.config.reset_optimizer):
             self.optimizer.state.clear()  # a fresh AdamW, as the engine makes at every task
         probe_ids = replay.probe_ids()
         if probe_ids is not None:
@@ -103,9 +114,9 @@ class ReplayMixin:
         batch_ids = replay.plan_step()
         self._step_batch_ids = batch_ids
         self._step_ids, self._step_losses = [], []
-        rank, world = self.accelerator.process_index, self.accelerator.num_processes
-        local = np.arange(rank, len(batch_ids), world)
-        parts = np.array_split(local, self.args.gradient_accumulation_steps)
+        parts = local_micro_batches(len(batch_ids), self.accelerator.process_index,
+                                    self.accelerator.num_processes,
+                                    self.args.gradient_accumulation_steps)
         return [self._collate(batch_ids[part]) for part in parts]
 
     def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
@@ -124,8 +135,9 @@ class ReplayMixin:
     # ---------------------------------------------------------------- the loss
     def compute_loss(self, model: torch.nn.Module, inputs: dict[str, Any],
                      return_outputs: bool = False, num_items_in_batch: Any = None) -> Any:
-        """The host trainer's loss, unchanged; its forward pass also gives each example's mean
-        response-token loss, kept for the strategy."""
+        """The host trainer's loss; its forward pass also gives each example's mean
+        response-token loss, kept for the strategy. On a step's last micro-batch FOREVER's
+        anchor penalty is added, as the engine adds it."""
         ids = inputs.pop(ID_KEY, None)
         if ids is None:  # evaluation or prediction batches
             return super().compute_loss(model, inputs, return_outputs=return_outputs,
@@ -134,26 +146,37 @@ class ReplayMixin:
         with _first_output(model) as captured:
             result = super().compute_loss(model, inputs, return_outputs=return_outputs,
                                           num_items_in_batch=num_items_in_batch)
+        last = len(self._step_ids) == self.args.gradient_accumulation_steps - 1
         self._step_ids.append(ids)
         self._step_losses.append(per_example_losses(captured["output"], labels))
-        return result
+        if not last or not self.replay.anchor.enabled:
+            return result
+        loss, *outputs = result if return_outputs else (result,)
+        loss = loss + self._anchor_penalty(num_items_in_batch)
+        return (loss, *outputs) if return_outputs else loss
+
+    def _anchor_penalty(self, num_items_in_batch: Any) -> torch.Tensor | float:
+        """The anchor penalty, scaled so that it enters the step's gradient once, whole: the
+        trainer divides a loss it did not normalise itself by the accumulation steps
+        (Trainer.training_step)."""
+        penalty = self.replay.anchor.penalty(trainable_parameters(self.model),
+                                             self.replay.strategy.anchor_weight())
+        scaled = self.loss_is_scaled_for_ga
+        if scaled is None:
+            scaled = ((self.model_accepts_loss_kwargs and num_items_in_batch is not None)
+                      or self.compute_loss_func is not None)
+        return penalty if scaled else penalty * self.current_gradient_accumulation_steps
 
     # ---------------------------------------------------------------- after the step
     def _before_optimizer_step(self) -> None:
-        if self.replay.replay_config.clock.mode == "update":
-            self._params_before = [p.detach().clone() for p in self._trainable()]
+        if self.replay.strategy.needs_update_norm:
+            self._params_before = [p.detach().clone() for p in trainable_parameters(self.model)]
 
     def _after_optimizer_step(self) -> None:
-        if self._params_before is None:
-            self._update_norm = None
-            return
-        squares = sum(((p.detach() - before) ** 2).sum()
-                      for p, before in zip(self._trainable(), self._params_before, strict=True))
-        self._update_norm = float(torch.sqrt(squares))
+        """The update norm the strategy asks for (FOREVER, `replay.clock.mode: update`)."""
+        self._update_norm = (None if self._params_before is None else
+                             update_norm(trainable_parameters(self.model), self._params_before))
         self._params_before = None
-
-    def _trainable(self) -> list[torch.nn.Parameter]:
-        return [p for p in self.model.parameters() if p.requires_grad]
 
     def _finish_step(self) -> bool:
         """Gather the step's ids and losses from every process, let the strategy observe
@@ -164,8 +187,8 @@ class ReplayMixin:
         ids = self.accelerator.gather(torch.cat(self._step_ids)).cpu().numpy()
         losses = self.accelerator.gather(torch.cat(self._step_losses)).cpu().numpy()
         replay = self.replay
-        replay.finish_step(self._step_batch_ids, self._token_counts(self._step_batch_ids), ids,
-                           losses, self._update_norm)
+        replay.finish_step(self._token_counts(self._step_batch_ids), ids, losses,
+                           self._update_norm)
         if replay.progress.global_step != self.state.global_step:
             raise MSSRError(f"replay state at step {replay.progress.global_step}, trainer at "
                             f"{self.state.global_step}: resume from a checkpoint this trainer "
@@ -177,39 +200,23 @@ class ReplayMixin:
 
     # ---------------------------------------------------------------- scoring
     def _score_tasks(self, upto: int | None) -> list[float | None]:
-        """Score every task (or those up to `upto`) on the main process, as the engine does;
-        every process gets the scores."""
-        from accelerate.utils import broadcast_object_list
-
+        """Score every task (or those up to `upto`) as the engine does; every process gets
+        the scores."""
         started = time.perf_counter()
-        scores: list[float | None] = [None] * len(self.tasks)
-        if self.accelerator.is_main_process:
-            settings = self.replay.config
-            for index, task in enumerate(self.tasks[:None if upto is None else upto + 1]):
-                result = score_task(self.model, self.processing_class, task.eval, task.scorer,
-                                    batch_size=settings.eval.batch_size,
-                                    max_new_tokens=settings.eval.max_new_tokens,
-                                    max_length=settings.max_length)
-                scores[index] = (result.score if result.higher_is_better
-                                 else float(np.exp(-result.score)))
-        holder = [scores]
-        broadcast_object_list(holder)
+        settings = self.replay.config
+        scores = evaluate_tasks(self.accelerator, self.model, self.processing_class,
+                                [(task.eval, task.scorer) for task in self.tasks],
+                                settings.eval, settings.max_length, upto)
         self.replay.add_eval_seconds(time.perf_counter() - started)
-        return holder[0]
+        return scores
 
     def _probe(self, probe_ids: np.ndarray) -> None:
-        """The accuracy baseline's probe: greedy response accuracy on buffered examples."""
-        correct = 0
-        chunk_size = self.replay.config.eval.batch_size
-        with inference(self.model):
-            for start in range(0, len(probe_ids), chunk_size):
-                batch = self._collate(probe_ids[start:start + chunk_size])
-                logits = self.model(input_ids=batch["input_ids"].to(self.model.device),
-                                    attention_mask=batch["attention_mask"].to(self.model.device)
-                                    ).logits
-                correct += int(response_exact(logits, batch["labels"].to(logits.device)).sum())
-        self.replay.report_probe(correct / len(probe_ids),
-                                 int(self._token_counts(probe_ids).sum()))
+        """The accuracy baseline's probe on buffered examples, batched by the collator."""
+        size = self.replay.config.eval.batch_size
+        batches = (self._collate(probe_ids[start:start + size])
+                   for start in range(0, len(probe_ids), size))
+        accuracy = probe_accuracy(self.model, batches, self.model.device)
+        self.replay.report_probe(accuracy, int(self._token_counts(probe_ids).sum()))
 
     # ---------------------------------------------------------------- schedule
     def create_scheduler(self, num_training_steps: int,
