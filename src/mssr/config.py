@@ -11,8 +11,8 @@ import yaml
 
 from mssr.configuration import apply_overrides, from_mapping, help_field, require, to_mapping
 from mssr.errors import ConfigError
-from mssr.replay.budget import ADAPTIVE
-from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
+from mssr.replay.budget import validate_replay_budget
+from mssr.replay.config import ReplayConfig
 
 SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
@@ -209,24 +209,7 @@ class RunConfig:
         require(self.eval.max_new_tokens < self.model.max_length, "eval.max_new_tokens",
                 f"must be below model.max_length ({self.model.max_length}) to leave room for "
                 "the prompt")
-        self._validate_replay_budget()
-
-    def _validate_replay_budget(self) -> None:
-        budget = self.replay_budget
-        require(budget is None or (isinstance(budget, int) and budget >= 0) or
-                (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
-                f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
-        if budget is not None:
-            require(self.replay.budget_per_task is None, "replay.budget_per_task",
-                    "replay_budget sets the cap per task; set only one of the two")
-        if isinstance(budget, str):
-            reference = budget.split(":", 1)[1]
-            fixed = [name for name in STRATEGY_NAMES if name not in ADAPTIVE]
-            require(reference in STRATEGY_NAMES, "replay_budget",
-                    f"unknown strategy {reference!r}; choose match:{' | match:'.join(fixed)}")
-            require(reference in fixed, "replay_budget",
-                    f"{reference!r} adapts its spend during the run, so it cannot be a budget "
-                    f"reference; choose match:{' | match:'.join(fixed)}")
+        validate_replay_budget(self.replay_budget, self.replay)
 
     @property
     def strategy_name(self) -> str:

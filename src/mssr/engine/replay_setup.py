@@ -7,7 +7,6 @@ import dataclasses
 from typing import Any
 
 from mssr.config import RunConfig
-from mssr.errors import ConfigError
 from mssr.replay import match_budget, planned_replays, with_allowance
 from mssr.replay.config import ReplayConfig
 
@@ -24,11 +23,9 @@ def resolve_replay(config: RunConfig) -> tuple[ReplayConfig, dict[str, Any]]:
             "mode": "unmatched", "per_task": planned_replays(config.replay, steps, batch)}
     if isinstance(budget, str):
         reference = budget.split(":", 1)[1]
+        # validate_replay_budget (at config load) admits only references with a planned spend
         per_task = planned_replays(dataclasses.replace(config.replay, strategy=reference),
                                    steps, batch)
-        if per_task is None:
-            raise ConfigError("replay_budget", f"{reference!r} adapts its spend during the run, "
-                              "so it cannot be a budget reference; use mssr, uniform or fixed")
     else:
         per_task = budget
     if config.replay.strategy == "none":

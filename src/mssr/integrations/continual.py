@@ -31,6 +31,7 @@ from mssr.engine.state import Progress
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
 from mssr.replay import build_strategy
+from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
 
 if TYPE_CHECKING:
@@ -62,15 +63,12 @@ class ContinualConfig:
         require(self.max_length >= 8, "max_length", "must be >= 8")
         require(all(isinstance(run, str) for run in self.reference_runs), "reference_runs",
                 "give the run directories as strings (they go into results.json)")
-        budget = self.replay_budget
-        require(budget is None or (isinstance(budget, int) and budget >= 0) or
-                (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
-                f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
         for name, section in (("replay", self.replay), ("eval", self.eval)):
             try:
                 section.validate()
             except ConfigError as error:
                 raise ConfigError(f"{name}.{error.field}", error.message) from None
+        validate_replay_budget(self.replay_budget, self.replay)
 
 
 @dataclass

@@ -4,12 +4,33 @@ from __future__ import annotations
 
 import dataclasses
 
-from mssr.replay.config import ReplayConfig
+from mssr.configuration import require
+from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
 from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.strategy import REGISTRY, max_replay
 
 ADAPTIVE = ("loss", "accuracy")  # their spend depends on the run, not only on the schedule
 RETENTION_DRIVEN = ("mssr", "mssr-scheduler")  # with schedule.law 'retention'
+
+
+def validate_replay_budget(budget: int | str | None, replay: ReplayConfig) -> None:
+    """`replay_budget` is None, a number >= 0, or 'match:STRATEGY' with a strategy whose spend
+    its schedule fixes; it excludes `replay.budget_per_task`. ConfigErrors name the field."""
+    require(budget is None or (isinstance(budget, int) and not isinstance(budget, bool)
+                               and budget >= 0) or
+            (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",
+            f"{budget!r} is neither a number >= 0 nor 'match:STRATEGY'")
+    if budget is not None:
+        require(replay.budget_per_task is None, "replay.budget_per_task",
+                "replay_budget sets the cap per task; set only one of the two")
+    if isinstance(budget, str):
+        reference = budget.split(":", 1)[1]
+        fixed = [name for name in STRATEGY_NAMES if name not in ADAPTIVE]
+        require(reference in STRATEGY_NAMES, "replay_budget",
+                f"unknown strategy {reference!r}; choose match:{' | match:'.join(fixed)}")
+        require(reference in fixed, "replay_budget",
+                f"{reference!r} adapts its spend during the run, so it cannot be a budget "
+                f"reference; choose match:{' | match:'.join(fixed)}")
 
 
 def planned_replays(config: ReplayConfig, steps_per_task: int, batch_size: int) -> int | None:
