@@ -20,13 +20,13 @@ from pathlib import Path
 
 import torch
 
-from mssr.config import load_config
 from mssr.data.formatting import collate
 from mssr.engine import model as model_io
 from mssr.engine.data_order import stream_indices
 from mssr.engine.recipe import ContinualRun
 from mssr.losses import token_losses
 from mssr.paths import CONFIGS_DIR
+from mssr.run_config import load_config
 
 
 class PlainLoop:

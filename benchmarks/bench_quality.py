@@ -22,11 +22,11 @@ from pathlib import Path
 import numpy as np
 
 from mssr.commands.run import strategy_overrides
-from mssr.config import load_config
 from mssr.engine.launch import execute
 from mssr.paths import CONFIGS_DIR
 from mssr.replay import STRATEGY_NAMES
 from mssr.report import compare_runs, load_results
+from mssr.run_config import load_config
 
 ALL_STRATEGIES = (*STRATEGY_NAMES, "joint")
 

@@ -26,7 +26,6 @@ from transformers import (
 )
 
 from mssr.bundled import bundled_model_path
-from mssr.config import EvalConfig, SuiteConfig
 from mssr.data.formatting import encode_example
 from mssr.data.loaders import load_task
 from mssr.data.suites import materialize
@@ -34,6 +33,7 @@ from mssr.integrations import ContinualConfig, ContinualTask
 from mssr.integrations.transformers import ReplayTrainer
 from mssr.replay.config import ReplayConfig
 from mssr.report import compare_runs
+from mssr.run_config import EvalConfig, SuiteConfig
 
 MAX_LENGTH = 64
 

@@ -24,7 +24,6 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig
 
 from mssr.bundled import bundled_model_path
-from mssr.config import EvalConfig, SuiteConfig
 from mssr.data.formatting import render
 from mssr.data.loaders import load_task
 from mssr.data.suites import materialize
@@ -32,6 +31,7 @@ from mssr.integrations import ContinualConfig, ContinualTask
 from mssr.integrations.trl import ReplaySFTTrainer
 from mssr.replay.config import ReplayConfig
 from mssr.report import compare_runs
+from mssr.run_config import EvalConfig, SuiteConfig
 
 MAX_LENGTH = 64
 

@@ -10,9 +10,9 @@ import pytest
 import torch
 
 from mssr.bundled import ENV_VARIABLE, bundled_model_path
-from mssr.config import SuiteConfig
 from mssr.data.suites import materialize
 from mssr.errors import MSSRError
+from mssr.run_config import SuiteConfig
 
 MAX_TOKENS_PER_EXAMPLE = 48
 

@@ -7,9 +7,9 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mssr.config import RunConfig, dump_config, load_config
-from mssr.configuration import describe, from_mapping
 from mssr.errors import ConfigError
+from mssr.run_config import RunConfig, dump_config, load_config
+from mssr.typed_config import describe, from_mapping
 
 SUITE = ["suite.name=default"]
 

@@ -10,11 +10,11 @@ import pytest
 import torch
 from chat_families import FAMILIES, build_tokenizer, tiny_model_config
 
-from mssr.config import RunConfig, load_config
 from mssr.data.formatting import collate, encode_example
 from mssr.data.schema import Example
 from mssr.engine.model import load_model, load_tokenizer
 from mssr.paths import CONFIGS_DIR
+from mssr.run_config import RunConfig, load_config
 
 PRESETS_DIR = CONFIGS_DIR / "models"
 # preset file -> (hub name, chat family, architecture)

@@ -20,7 +20,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mssr.configuration import apply_overrides, from_mapping, to_mapping
 from mssr.replay import (
     STRATEGY_NAMES,
     ReplayStrategy,
@@ -29,6 +28,7 @@ from mssr.replay import (
     planned_replays,
 )
 from mssr.replay.config import ReplayConfig
+from mssr.typed_config import apply_overrides, from_mapping, to_mapping
 
 ID_STRIDE = 1_000_000
 UPDATE_SIZE = 1.0  # no model moves here: every update is as large (forever's model time = steps)

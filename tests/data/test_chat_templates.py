@@ -10,12 +10,12 @@ import json
 import pytest
 from chat_families import FAMILIES, REAL_FAMILIES, build_tokenizer, save_tiny_model
 
-from mssr.config import load_config
 from mssr.data.formatting import IGNORE_INDEX, encode_example, render, stop_token_ids
 from mssr.data.schema import Example
 from mssr.engine.launch import execute
 from mssr.errors import DataError
 from mssr.evaluation.generation import visible_text
+from mssr.run_config import load_config
 
 ALL_FAMILIES = (*REAL_FAMILIES, "chatml-generation")
 ANSWER_LEAD = {"mistral": " "}  # [INST] writes " " + answer after [/INST]

@@ -6,10 +6,10 @@ import pytest
 from hub_fixtures import hub_stand_in
 
 from mssr.cli import main
-from mssr.config import TaskConfig
 from mssr.data.hub import HubSpec, resolve_data_root
 from mssr.data.loaders import load_task
 from mssr.errors import DataError
+from mssr.run_config import TaskConfig
 
 
 @pytest.fixture

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from mssr.config import FORMATS, SCORERS, TaskConfig
 from mssr.data.loaders import load_task
 from mssr.errors import ConfigError, DataError
+from mssr.run_config import FORMATS, SCORERS, TaskConfig
 
 KEYS = ["prompt", "response", "messages", "question", "choices", "answer", "role", "content",
         "data"]

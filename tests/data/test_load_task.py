@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from data_files import qa
 
-from mssr.config import TaskConfig
 from mssr.data.loaders import TaskData, check_task_size, load_task
 from mssr.errors import ConfigError, DataError
+from mssr.run_config import TaskConfig
 
 
 def responses(examples) -> list[str]:

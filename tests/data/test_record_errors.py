@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from data_files import qa
 
-from mssr.config import TaskConfig
 from mssr.data.loaders import load_examples, load_task
 from mssr.errors import ConfigError, DataError
+from mssr.run_config import TaskConfig
 
 MC = {"question": "Colour of the sky?", "choices": ["blue", "red"], "answer": 0}
 CHAT = {"messages": [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "hey"}]}

@@ -8,9 +8,9 @@ import json
 import pytest
 from data_files import qa
 
-from mssr.config import TaskConfig
 from mssr.data.loaders import load_examples, load_task
 from mssr.errors import DataError
+from mssr.run_config import TaskConfig
 
 MC = [{"question": f"Pick {i}", "choices": [str(i), "none"], "answer": str(i)} for i in range(6)]
 

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from mssr.config import SuiteConfig, TaskConfig
 from mssr.data.suites import SUITES, list_suites, materialize
 from mssr.errors import ConfigError
+from mssr.run_config import SuiteConfig, TaskConfig
 
 SMALL = {"train_examples": 40, "eval_examples": 10}
 FORMAT_KEYS = {"prompt_response": {"prompt", "response"}, "chat": {"messages"},

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from mssr.config import RunConfig, load_config
+from mssr.run_config import RunConfig, load_config
 
 WORDS = "red green blue cat dog sun moon tree fish bird".split()
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from mssr.config import dump_config
+from mssr.run_config import dump_config
 
 pytestmark = [pytest.mark.slow, pytest.mark.distributed]
 HERE = Path(__file__).parent

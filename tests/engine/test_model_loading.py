@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 import torch
 
-from mssr.config import LoraConfig, ModelConfig
 from mssr.engine import model as model_io
 from mssr.engine.recipe import ContinualRun
 from mssr.errors import ConfigError
+from mssr.run_config import LoraConfig, ModelConfig
 
 
 @pytest.fixture

@@ -13,11 +13,11 @@ import pytest
 import torch
 from accelerate import Accelerator
 
-from mssr.config import TrainConfig
-from mssr.configuration import from_mapping
 from mssr.engine.optim import Optimization
 from mssr.engine.recipe import ContinualRun
 from mssr.errors import ConfigError
+from mssr.run_config import TrainConfig
+from mssr.typed_config import from_mapping
 
 LR, WARMUP, STEPS, PHASES = 0.01, 2, 6, 3
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mssr.config import dump_config
+from mssr.run_config import dump_config
 
 pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent

@@ -10,11 +10,11 @@ import pytest
 import torch
 from accelerate.utils import set_seed
 
-from mssr.config import RunConfig
 from mssr.engine import model as model_io
 from mssr.engine.tasks import prepare_tasks
 from mssr.integrations import ContinualConfig, ContinualTask
 from mssr.replay.strategy import ReplayStrategy
+from mssr.run_config import RunConfig
 
 
 def record_plans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]:

@@ -9,7 +9,6 @@ import math
 import numpy as np
 import pytest
 
-from mssr.configuration import from_mapping
 from mssr.errors import ConfigError
 from mssr.replay import build_strategy, match_budget, planned_replays, with_allowance
 from mssr.replay.clock import InterferenceClock
@@ -30,6 +29,7 @@ from mssr.replay.schedulers import (
     restoring_volume,
 )
 from mssr.replay.tracker import MemoryTracker
+from mssr.typed_config import from_mapping
 
 
 def spread_buffer(size: int = 6, **memory) -> MemoryTracker:

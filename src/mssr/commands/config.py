@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mssr.config import RunConfig, dump_config, load_config
-    from mssr.configuration import describe
+    from mssr.run_config import RunConfig, dump_config, load_config
+    from mssr.typed_config import describe
 
     if args.sequence:
         from mssr.data.sequences import sequence_config, split_file_and_overrides

@@ -25,10 +25,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mssr.commands.run import strategy_overrides
-    from mssr.config import load_config
     from mssr.engine.launch import execute
     from mssr.paths import CONFIGS_DIR
     from mssr.report import compare_runs
+    from mssr.run_config import load_config
 
     run_dirs = []
     for strategy in args.strategies:

@@ -7,7 +7,7 @@ import argparse
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from mssr.config import TaskConfig
+    from mssr.run_config import TaskConfig
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -44,8 +44,8 @@ def _tasks(config: str) -> list[TaskConfig]:
     """The tasks of a config file, or of every order and probe of a ready sequence."""
     from pathlib import Path
 
-    from mssr.config import load_config
     from mssr.data.sequences import load_sequence
+    from mssr.run_config import load_config
 
     if Path(config).is_file():
         return load_config(config).tasks

@@ -45,9 +45,9 @@ def strategy_overrides(strategy: str | None) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mssr.config import load_config
     from mssr.data.sequences import sequence_config, split_file_and_overrides
     from mssr.engine.launch import execute
+    from mssr.run_config import load_config
 
     config_file, overrides = split_file_and_overrides(args.config, args.overrides)
     overrides += strategy_overrides(args.strategy)

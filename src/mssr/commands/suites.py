@@ -16,8 +16,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mssr.config import SuiteConfig
     from mssr.data.suites import list_suites, materialize
+    from mssr.run_config import SuiteConfig
 
     if args.write:
         for task in materialize(SuiteConfig(name=args.suite), Path(args.write), args.seed):

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from mssr.errors import DataError
 
 if TYPE_CHECKING:
-    from mssr.config import TaskConfig
+    from mssr.run_config import TaskConfig
 
 HUB_PREFIX = "hf:"
 DATA_ROOT_ENV = "MSSR_DATA_ROOT"

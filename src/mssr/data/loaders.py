@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from mssr.config import TaskConfig
 from mssr.data.hub import resolve_data_root
 from mssr.data.mapping import FieldMapping, compile_mapping
 from mssr.data.schema import Example
@@ -16,6 +15,7 @@ from mssr.data.sources import RowChooser, open_source
 from mssr.data.splits import row_sampler, sample_in_order, split_examples, task_rng
 from mssr.data.validation import detect_format, matching_formats, to_example
 from mssr.errors import DataError
+from mssr.run_config import TaskConfig
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from jinja2 import Template
     from jinja2.environment import TemplateExpression
 
-    from mssr.config import TaskConfig
+    from mssr.run_config import TaskConfig
 
 MAPPING_FIELDS = ("doc_to_text", "doc_to_target", "doc_to_choice", "answer_pattern",
                   "doc_to_answers")

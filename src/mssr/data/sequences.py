@@ -21,10 +21,10 @@ from typing import Any
 
 import yaml
 
-from mssr.config import RunConfig, TaskConfig, read_config_file
-from mssr.configuration import apply_overrides, from_mapping
 from mssr.errors import ConfigError
 from mssr.paths import CONFIGS_DIR
+from mssr.run_config import RunConfig, TaskConfig, read_config_file
+from mssr.typed_config import apply_overrides, from_mapping
 
 SEQUENCES_DIR = CONFIGS_DIR / "sequences"
 KEYS = ("description", "settings", "tasks", "orders", "probes")

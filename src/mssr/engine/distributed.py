@@ -11,8 +11,8 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_object_list
 
-from mssr.config import RunConfig
 from mssr.errors import ConfigError
+from mssr.run_config import RunConfig
 
 SUPPORTED = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU,
              DistributedType.FSDP)

@@ -6,9 +6,9 @@ import shutil
 from pathlib import Path
 from typing import Any
 
-from mssr.config import RunConfig, dump_config, load_config
 from mssr.errors import ConfigError
 from mssr.files import atomic_write_bytes
+from mssr.run_config import RunConfig, dump_config, load_config
 
 CONFIG_FILE = "config.yaml"
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import torch
 
-from mssr.config import LoraConfig, ModelConfig
 from mssr.errors import ConfigError
+from mssr.run_config import LoraConfig, ModelConfig
 
 DTYPES = {"float32": torch.float32, "bfloat16": torch.bfloat16, "float16": torch.float16}
 

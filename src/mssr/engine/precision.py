@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import dataclasses
 
-from mssr.config import ModelConfig, RunConfig
 from mssr.errors import ConfigError
+from mssr.run_config import ModelConfig, RunConfig
 
 
 def model_config_for_training(config: RunConfig) -> ModelConfig:

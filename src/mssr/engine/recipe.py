@@ -22,7 +22,6 @@ from accelerate import Accelerator
 from accelerate.utils import set_seed
 from tqdm.auto import tqdm
 
-from mssr.config import RunConfig
 from mssr.data.formatting import Encoded, collate
 from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
@@ -41,6 +40,7 @@ from mssr.errors import ConfigError, TrainingError
 from mssr.losses import per_example_mean, token_losses
 from mssr.replay import build_strategy
 from mssr.replay.strategy import ReplayStrategy
+from mssr.run_config import RunConfig
 
 MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-scheduler")
 

@@ -6,9 +6,9 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from mssr.config import RunConfig
 from mssr.replay import match_budget, planned_replays, with_allowance
 from mssr.replay.config import ReplayConfig
+from mssr.run_config import RunConfig
 
 
 def resolve_replay(config: RunConfig) -> tuple[ReplayConfig, dict[str, Any]]:

@@ -14,7 +14,6 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType
 
-from mssr.config import EvalConfig, RunConfig, config_to_dict
 from mssr.data.formatting import Encoded, collate
 from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
@@ -22,6 +21,7 @@ from mssr.engine.state import Progress
 from mssr.engine.tasks import PreparedTask
 from mssr.evaluation.model_mode import inference
 from mssr.losses import response_exact
+from mssr.run_config import EvalConfig, RunConfig, config_to_dict
 
 ScoredTask = tuple[list[Example], str]  # a task's evaluation examples and its scorer's name
 

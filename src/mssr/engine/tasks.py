@@ -8,9 +8,9 @@ from typing import Any
 
 import numpy as np
 
-from mssr.config import RunConfig, TaskConfig
 from mssr.data.formatting import Encoded, encode_example
 from mssr.data.loaders import TaskData, check_task_size, load_task
+from mssr.run_config import RunConfig, TaskConfig
 
 ID_STRIDE = 1_000_000_000  # example id = task index * ID_STRIDE + row: stable across resumes
 

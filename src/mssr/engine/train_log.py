@@ -11,7 +11,7 @@ from typing import Any
 
 from accelerate import Accelerator
 
-from mssr.config import RunConfig, config_to_dict
+from mssr.run_config import RunConfig, config_to_dict
 
 LOG_FILE = "train_log.jsonl"
 TRACKED = ("loss", "task_loss", "lr", "grad_norm", "replayed")

@@ -17,8 +17,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from mssr.config import EvalConfig, RunConfig, TrainConfig
-from mssr.configuration import help_field, require, to_mapping
 from mssr.data.schema import Example
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.checkpoint import load_tree, save_tree
@@ -33,6 +31,8 @@ from mssr.errors import ConfigError, MSSRError
 from mssr.replay import build_strategy
 from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
+from mssr.run_config import EvalConfig, RunConfig, TrainConfig
+from mssr.typed_config import help_field, require, to_mapping
 
 if TYPE_CHECKING:
     from mssr.report.reference import Reference

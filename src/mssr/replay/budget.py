@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import dataclasses
 
-from mssr.configuration import require
 from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
 from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.strategy import REGISTRY, max_replay
+from mssr.typed_config import require
 
 ADAPTIVE = ("loss", "accuracy")  # their spend depends on the run, not only on the schedule
 RETENTION_DRIVEN = ("mssr", "mssr-scheduler")  # with schedule.law 'retention'

@@ -7,7 +7,7 @@ import itertools
 from dataclasses import dataclass
 from typing import Literal
 
-from mssr.configuration import help_field, require
+from mssr.typed_config import help_field, require
 
 STRATEGY_NAMES = ("none", "uniform", "fixed", "loss", "accuracy", "mssr", "mssr-sampler",
                   "mssr-scheduler", "forever")

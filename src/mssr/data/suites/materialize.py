@@ -11,10 +11,10 @@ from pathlib import Path
 
 import numpy as np
 
-from mssr.config import SuiteConfig, TaskConfig
 from mssr.data.suites.catalog import SUITES, SuiteInfo, TaskInfo
 from mssr.data.suites.world import World, build_world
 from mssr.errors import ConfigError
+from mssr.run_config import SuiteConfig, TaskConfig
 
 MAX_DRAWS_PER_EXAMPLE = 50  # give up when a task's space of distinct records is exhausted
 

@@ -9,10 +9,10 @@ from typing import Any, Literal
 
 import yaml
 
-from mssr.configuration import apply_overrides, from_mapping, help_field, require, to_mapping
 from mssr.errors import ConfigError
 from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
+from mssr.typed_config import apply_overrides, from_mapping, help_field, require, to_mapping
 
 SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
