@@ -20,12 +20,12 @@ import json
 from pathlib import Path
 
 import numpy as np
-from bench_quality import run_all
 
-from mssr.config import TaskConfig, load_config
 from mssr.data.suites.sampling import multiple_choice, pick
+from mssr.engine.launch import execute_all
 from mssr.paths import CONFIGS_DIR
 from mssr.report import load_results
+from mssr.run_config import TaskConfig, load_config
 
 PAST_TENSE_VERBS = (
     "walk", "jump", "talk", "play", "call", "help", "cook", "wash", "paint", "kick", "pull",
@@ -132,7 +132,7 @@ def main() -> None:
                                    output=str(args.output / task.name)) for task in tasks]
     configs.append(dataclasses.replace(base, suite=None, tasks=tasks, joint=True,
                                        output=str(args.output / "joint")))
-    run_dirs = run_all(configs, args.jobs)
+    run_dirs = execute_all(configs, args.jobs)
     print("| task | alone | joint |\n|---|---:|---:|")
     joint = load_results(run_dirs[-1])
     joint_scores = dict(zip(joint["tasks"], joint["acc_matrix"][-1], strict=True))

@@ -14,15 +14,12 @@ its own training and the BWT of sequential fine-tuning without replay.
 from __future__ import annotations
 
 import argparse
-import multiprocessing
-import os
-from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import numpy as np
 
 from mssr.commands.run import strategy_overrides
-from mssr.engine.launch import execute
+from mssr.engine.launch import execute_all
 from mssr.paths import CONFIGS_DIR
 from mssr.replay import STRATEGY_NAMES
 from mssr.report import compare_runs, load_results
@@ -49,27 +46,6 @@ def sanity(run_dirs: dict[str, list[Path]]) -> str:
     return "\n".join(lines)
 
 
-def _share_threads(jobs: int) -> None:
-    import torch
-
-    torch.set_num_threads(max(1, (os.cpu_count() or 1) // jobs))
-
-
-def _execute(config) -> Path:
-    run_dir = execute(config, resume=True, show_progress=False)[0]
-    print(f"finished {run_dir}", flush=True)
-    return run_dir
-
-
-def run_all(configs: list, jobs: int) -> list[Path]:
-    """Each config's run directory, running (or reusing) `jobs` of them at a time."""
-    if jobs == 1:
-        return [execute(config, resume=True)[0] for config in configs]
-    with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),
-                             initializer=_share_threads, initargs=(jobs,)) as pool:
-        return list(pool.map(_execute, configs))
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--config", type=Path, default=CONFIGS_DIR / "demo.yaml",
@@ -93,7 +69,7 @@ def main() -> None:
                 runs.append((strategy, load_config(args.config, overrides)))
         print(f"== order {order}: {len(runs)} runs, {args.jobs} at a time", flush=True)
         run_dirs: dict[str, list[Path]] = {}
-        for (strategy, _), run_dir in zip(runs, run_all([c for _, c in runs], args.jobs),
+        for (strategy, _), run_dir in zip(runs, execute_all([c for _, c in runs], args.jobs),
                                           strict=True):
             run_dirs.setdefault(strategy, []).append(run_dir)
         table = compare_runs([d for dirs in run_dirs.values() for d in dirs],

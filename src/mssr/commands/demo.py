@@ -16,6 +16,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="strategies to compare (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="runs/demo", help="where the runs go")
+    parser.add_argument("--jobs", type=int, default=len(DEMO_STRATEGIES),
+                        help="strategies trained at once, each in its own process with an "
+                             "equal share of the CPU threads (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="rerun from scratch instead of reusing or resuming earlier runs")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
@@ -25,19 +28,18 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from mssr.commands.run import strategy_overrides
-    from mssr.engine.launch import execute
+    from mssr.engine.launch import execute_all
     from mssr.paths import CONFIGS_DIR
     from mssr.report import compare_runs
     from mssr.run_config import load_config
 
-    run_dirs = []
-    for strategy in args.strategies:
-        overrides = [*args.overrides, *strategy_overrides(strategy), f"seed={args.seed}",
-                     f"output={args.output}/{{strategy}}"]
-        config = load_config(CONFIGS_DIR / "demo.yaml", overrides)
-        print(f"== {strategy}", flush=True)
-        run_dir, _ = execute(config, resume=not args.overwrite, overwrite=args.overwrite)
-        run_dirs.append(run_dir)
+    configs = [load_config(CONFIGS_DIR / "demo.yaml",
+                           [*args.overrides, *strategy_overrides(strategy), f"seed={args.seed}",
+                            f"output={args.output}/{{strategy}}"])
+               for strategy in args.strategies]
+    jobs = max(1, min(args.jobs, len(configs)))
+    print(f"== {', '.join(args.strategies)}: {jobs} at a time", flush=True)
+    run_dirs = execute_all(configs, jobs, resume=not args.overwrite, overwrite=args.overwrite)
     print(compare_runs(run_dirs, output_dir=run_dirs[0].parent))
     print("\nreports:")
     for run_dir in run_dirs:
