@@ -18,9 +18,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", default="runs/demo", help="where the runs go")
     parser.add_argument("--jobs", type=int, default=1,
                         help="strategies trained at once, each in its own process with an "
-                             "equal share of the CPU threads (default: %(default)s; on the "
-                             "bundled 1M model three at once on 2 cores took 6 min 10 s, "
-                             "one after another 3 min 39 s)")
+                             "equal share of the CPU threads (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
                         help="rerun from scratch instead of reusing or resuming earlier runs")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
