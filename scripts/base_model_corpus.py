@@ -1,23 +1,25 @@
-"""The English text the bundled base model is pretrained on: two dictionaries that Debian
-packages ship, and templated sentences that teach the suite's vocabulary and the chat layout.
+"""The English text the bundled base model is pretrained on: text that Debian packages ship
+under licences that allow it, and templated sentences that teach the suite's vocabulary, the
+chat layout and a reader's everyday skills.
 
-Install the dictionaries once (they are read from their installed paths, never downloaded):
+Install the sources once (they are read from their installed paths, never downloaded):
 
-    apt-get install wordnet-base dict-gcide
+    apt-get install wordnet-base dict-devil dict-jargon python3.11-doc
 
 - WordNet 3.0 (`wordnet-base`, WordNet 3.0 licence: use, copy, modify and distribute with its
   notice): every synset becomes "word (noun): definition." with its other words and its usage
   examples, or (one synset in four) a short "User: What does the noun X mean?" chat.
-- GCIDE 0.48 (`dict-gcide`, GNU GPL v2 or later): the plain-ASCII sense definitions and notes
-  of the Collaborative International Dictionary of English, as "word: definition." (its
-  quotations from old authors are left out).
+- The Devil's Dictionary (`dict-devil`) and the Jargon File 4.4.7 (`dict-jargon`), both in the
+  public domain: their prose paragraphs.
+- The Python 3.11 documentation (`python3.11-doc`, PSF License Agreement): the prose
+  paragraphs of its reStructuredText sources, without code, directives or markup.
 - Templated sentences (this file, over mssr.data.suites.vocabulary): people, objects, animals,
-  food, places, colors, counting, single sums, descriptions, Q&A and "User:/Assistant:"
-  dialogues. Never a suite prompt form ("Review:", "Reverse:", ...), never an opposite pair and
-  none of the made-up names behind the suite's synthetic facts: the model knows the language,
-  not the answers.
+  food, places, colors, counting, sums, tallies, plurals, words said again in the same or the
+  other order, descriptions, Q&A and "User:/Assistant:" dialogues. Never a suite prompt form
+  ("Review:", "Reverse:", ...), never an opposite pair and none of the made-up names behind the
+  suite's synthetic facts: the model knows the language and a reader's skills, not the answers.
 
-Each dictionary reader raises SourceMissing, naming the package to install, when its files are
+Each source reader raises SourceMissing, naming the package to install, when its files are
 absent. Files are read in order and templates drawn from a seeded numpy Generator, so the corpus
 is the same on every machine.
 """

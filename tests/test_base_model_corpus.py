@@ -18,16 +18,18 @@ WORDNET_LINES = (
     "00406613 04 n 02 fold 0 folding 0 001 @ 00404403 n 0000 | the act of folding; "
     '"he gave the napkins a double fold"  \n'
     "00406800 04 n 01 plication 0 000 | the act of folding in parallel folds  \n")
-GCIDE_TEXT = (
-    "Apple \\Ap\"ple\\ ([a^]p\"p'l), n. [OE. appel]\n"
-    "   1. The fleshy pome or fruit of a rosaceous tree.\n"
-    "      [1913 Webster]\n\n"
-    "         An apple a day keeps the doctor away. --Proverb.\n\n"
-    "   2. (bot.) Any tree of the genus Pyrus; an apple tree.\n"
-    "      [1913 Webster]\n"
-    "Kettle \\Ket\"tle\\, n.\n"
-    "   A metallic vessel for boiling water.\n"
-    "      [1913 Webster]\n")
+DEVIL_TEXT = (
+    "00-database-short\n     The Devil's Dictionary (1881-1906)\n\n"
+    "ABNORMAL, adj.  Not conforming to standard.  In matters of thought and\n"
+    "conduct, to be independent is to be abnormal.\n\n"
+    "ad-hockery\n /ad\u00b7hok'@r\u00b7ee/, n.\n\n"
+    "    By {Abracadabra} we signify \u201can infinite number\u201d of things, they say.\n\n"
+    "    'Tis the answer to What?\n")
+PYTHON_DOCS_PAGE = (
+    ".. _tut-if:\n\n:keyword:`!if` Statements\n=========================\n\n"
+    "Perhaps the most well-known statement type is the :keyword:`if` statement.  For\n"
+    "example::\n\n   >>> x = int(input())\n\n"
+    "There can be zero or more ``elif`` parts, see :ref:`the tutorial <tut-if>` for more.\n")
 
 
 @pytest.fixture
@@ -47,21 +49,33 @@ def test_wordnet_synsets_become_entries_with_examples_or_a_chat(wordnet_dir):
         "Assistant: The act of folding in parallel folds."]
 
 
-def test_gcide_keeps_plain_definitions_and_drops_quotations_and_tags(tmp_path):
-    path = tmp_path / "gcide.dict.dz"
-    with gzip.open(path, "wt", encoding="utf-8") as file:
-        file.write(GCIDE_TEXT)
-    assert list(corpus.gcide_documents(path)) == [
-        "apple: The fleshy pome or fruit of a rosaceous tree.\n"
-        "apple: Any tree of the genus Pyrus; an apple tree.",
-        "kettle: A metallic vessel for boiling water."]
+def test_dictd_keeps_prose_paragraphs_and_drops_headers_and_pronunciations(tmp_path):
+    with gzip.open(tmp_path / "devil.dict.dz", "wt", encoding="utf-8") as file:
+        file.write(DEVIL_TEXT)
+    assert list(corpus.dictd_documents("devil", "dict-devil", tmp_path)) == [
+        "ABNORMAL, adj. Not conforming to standard. In matters of thought and conduct, to be "
+        "independent is to be abnormal.",
+        'By Abracadabra we signify "an infinite number" of things, they say.']
+
+
+def test_python_docs_keep_prose_without_code_headings_or_roles(tmp_path):
+    (tmp_path / "tutorial").mkdir()
+    (tmp_path / "tutorial" / "controlflow.rst.txt").write_text(PYTHON_DOCS_PAGE,
+                                                                encoding="utf-8")
+    (tmp_path / "whatsnew").mkdir()
+    (tmp_path / "whatsnew" / "3.11.rst.txt").write_text(PYTHON_DOCS_PAGE, encoding="utf-8")
+    assert list(corpus.python_docs_documents(tmp_path)) == [
+        "Perhaps the most well-known statement type is the if statement. For example.\n"
+        "There can be zero or more elif parts, see the tutorial for more."]
 
 
 def test_a_missing_source_names_its_debian_package(tmp_path):
     with pytest.raises(corpus.SourceMissing, match="apt-get install wordnet-base"):
         next(corpus.wordnet_documents(tmp_path))
-    with pytest.raises(corpus.SourceMissing, match="apt-get install dict-gcide"):
-        next(corpus.gcide_documents(tmp_path / "gcide.dict.dz"))
+    with pytest.raises(corpus.SourceMissing, match="apt-get install dict-devil"):
+        next(corpus.dictd_documents("devil", "dict-devil", tmp_path))
+    with pytest.raises(corpus.SourceMissing, match="apt-get install python3.11-doc"):
+        next(corpus.python_docs_documents(tmp_path / "absent"))
 
 
 def test_templated_documents_are_seeded_and_never_use_a_suite_prompt_form():
