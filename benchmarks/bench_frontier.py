@@ -182,9 +182,13 @@ def cell_text(stats: dict[str, Any] | None) -> str:
             f"{format_amount(round(stats['replayed_per_task_mean'], 1))}")
 
 
-def plot_frontier(cells: list[dict[str, Any]], order: str, path: Path) -> Path:
-    """AP against replayed examples per task (log x): each budgeted arm's mean line and min-max
-    band over the summary's seeds, `none` as a point at the left, `joint` as a dashed line."""
+def plot_frontier(cells: list[dict[str, Any]], per_task: dict[float, int], order: str,
+                  path: Path) -> Path:
+    """AP against replayed examples per task (log x, ticks at the budgets): each budgeted arm's
+    mean line and min-max band over `order`'s seeds, `none` (and any point that spent nothing) at
+    the left, labelled 0, `joint` as a dashed line."""
+    from matplotlib.ticker import NullFormatter
+
     figure = plots.new_figure(7.0, 4.5)
     axes = figure.add_subplot()
     by_arm: dict[str, list[dict[str, Any]]] = {}
@@ -193,12 +197,12 @@ def plot_frontier(cells: list[dict[str, Any]], order: str, path: Path) -> Path:
             by_arm.setdefault(cell["arm"], []).append(cell["summary"])
     spent = [s["replayed_per_task_mean"] for arm, stats in by_arm.items() if arm not in UNBUDGETED
              for s in stats if s["replayed_per_task_mean"] > 0]
-    left = min(spent, default=2.0) / 2
+    left = min([*spent, *per_task.values()]) / 2
     for arm, stats in by_arm.items():
         if arm in UNBUDGETED:
             continue
         stats = sorted(stats, key=lambda s: s["replayed_per_task_mean"])
-        x = [s["replayed_per_task_mean"] for s in stats]
+        x = [s["replayed_per_task_mean"] or left for s in stats]  # nothing spent: at "0"
         line, = axes.plot(x, [s["ap_mean"] for s in stats], marker="o", label=arm)
         axes.fill_between(x, [s["ap_min"] for s in stats], [s["ap_max"] for s in stats],
                           color=line.get_color(), alpha=0.15)
@@ -209,7 +213,9 @@ def plot_frontier(cells: list[dict[str, Any]], order: str, path: Path) -> Path:
     for stats in by_arm.get("joint", []):
         axes.axhline(stats["ap_mean"], color="grey", linestyle="--", label="joint (ceiling)")
     axes.set_xscale("log")
-    axes.set_xlabel("replayed examples per task (log)")
+    axes.set_xticks([left, *per_task.values()], ["0", *(f"{n:,}" for n in per_task.values())])
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.set_xlabel("replayed examples per task (log; ticks at the budgets)")
     axes.set_ylabel("AP (average final score)")
     axes.grid(alpha=0.3, which="both")
     axes.legend(fontsize=8, loc="best")
@@ -293,7 +299,9 @@ def main(argv: list[str] | None = None) -> None:
     args.output.mkdir(parents=True, exist_ok=True)
     frontier = {"command": command, "regime": args.regime, "config": str(args.config),
                 "overrides": overrides, "orders": args.orders, "seeds": args.seeds,
-                "tasks": load_results(run_dirs[0])["tasks"],
+                "tasks": {order: load_results(next(r["run_dir"] for r in records
+                                                   if r["order"] == order))["tasks"]
+                          for order in args.orders},
                 "steps_per_task": base.train.steps_per_task,
                 "batch_size": base.train.batch_size,
                 "budgets": [{"share": b, "per_task": n} for b, n in per_task.items()],
@@ -302,7 +310,7 @@ def main(argv: list[str] | None = None) -> None:
                 "runs": len(runs), "wall_seconds": wall_seconds, "cells": cells}
     atomic_write_bytes(args.output / "frontier.json", json.dumps(frontier, indent=2).encode())
     atomic_write_bytes(args.output / "frontier.md", (markdown + "\n").encode())
-    plot_frontier(cells, args.orders[0], args.output / "frontier.png")
+    plot_frontier(cells, per_task, args.orders[0], args.output / "frontier.png")
     print(f"\n{markdown}\n\n{len(runs)} runs ({finished} reused), wall time "
           f"{wall_seconds / 60:.1f} min; {args.output / 'frontier.md'}, frontier.json, "
           "frontier.png")
