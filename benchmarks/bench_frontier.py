@@ -165,7 +165,7 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
 def frontier_table(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
                    per_task: dict[float, int]) -> str:
     columns: list[float | None] = [None, *budgets]
-    header = ["Arm", "no budget", *(f"{b:.0%} ({per_task[b]:,})" for b in budgets)]
+    header = ["Arm", "no budget", *(f"{b * 100:g}% ({per_task[b]:,})" for b in budgets)]
     rows = []
     for arm in arms:
         rows.append([arm, *(cell_text(summary([r for r in records if r["arm"] == arm
