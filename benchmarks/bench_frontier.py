@@ -1,0 +1,323 @@
+"""The replay-efficiency frontier: AP and BWT against replayed examples, for every replay arm at
+several budgets, through the same engine (issue 11, items 5 and 6).
+
+    python benchmarks/bench_frontier.py --regime lora|full [--config FILE] [--tasks N]
+        [--steps N] [--budgets 0.01 0.03 0.1 0.3] [--arms ...] [--orders default]
+        [--seeds 0 1 2] [--jobs N] [--output runs/frontier/REGIME] [--dry-run] [key=value ...]
+
+A budget is a share of each task's new examples (steps_per_task x batch_size), run as the
+absolute `replay_budget` per task. `none` and `joint` need no budget and run once per seed and
+order. Each run has its own directory (ORDER/seedSEED/ARM-BUDGET under the output), so a rerun
+with more seeds, orders or budgets reuses the finished runs and resumes killed ones. The first
+seed of the first order is the tuning run; every other run confirms it (docs: issue 11, item 6).
+Writes frontier.json, frontier.md and frontier.png into the output directory; `--dry-run` only
+lists the runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from mssr.commands.run import strategy_overrides
+from mssr.engine.launch import execute_all
+from mssr.errors import MSSRError
+from mssr.files import atomic_write_bytes
+from mssr.paths import CONFIGS_DIR
+from mssr.report import load_results, plots
+from mssr.report.markdown import MISSING, format_amount, format_score, markdown_table
+from mssr.run_config import RunConfig, load_config
+
+REGIME_CONFIGS = {"lora": CONFIGS_DIR / "demo.yaml", "full": CONFIGS_DIR / "demo-full.yaml"}
+DEFAULT_BUDGETS = (0.01, 0.03, 0.1, 0.3)
+
+# quoted 'off': YAML reads a bare off as false
+TODAY_LAWS = ("replay.sampler.law=risk_softmax", "replay.memory.loss_norm=none",
+              "replay.schedule.law=geometric", "replay.mode=replace",
+              "replay.memory.calibrate='off'")
+PAPER_LAWS = ("replay.sampler.law=inverse_strength", "replay.memory.loss_norm=ema_quantile",
+              "replay.schedule.law=sequence", "replay.schedule.intervals=[1,2,4,7,15]",
+              "replay.schedule.interval_unit=10", "replay.mode=replace",
+              "replay.memory.calibrate='off'")
+ARMS: dict[str, tuple[str, ...]] = {
+    "none": (*strategy_overrides("none"), "replay_budget=null"),
+    "uniform": tuple(strategy_overrides("uniform")),
+    "fixed": tuple(strategy_overrides("fixed")),
+    "accuracy": tuple(strategy_overrides("accuracy")),
+    "mssr": (*strategy_overrides("mssr"), *TODAY_LAWS),
+    "mssr-paper": (*strategy_overrides("mssr"), *PAPER_LAWS),
+    "mssr-default": tuple(strategy_overrides("mssr")),
+    "joint": (*strategy_overrides("joint"), "replay_budget=null"),
+}
+"""Each arm's config overrides (docs/MSSR.md gives every law and its source). `mssr` pins this
+project's laws ([ours]: risk_softmax sampler, raw loss, geometric schedule, replaced batch
+slots, no calibration) so a later change of defaults leaves it alone; `mssr-paper` pins the
+laws docs/MSSR.md marks [reading] (inverse_strength sampler, ema_quantile loss, the sequence
+1, 2, 4, 7, 15 x 10 steps) and keeps the rest ours (append is open in the paper, calibration
+ours); `mssr-default` is MSSR as shipped, nothing pinned. `none` (the forgetting floor) and
+`joint` (the ceiling) run without a budget."""
+UNBUDGETED = ("none", "joint")
+
+
+def budget_per_task(fraction: float, steps_per_task: int, batch_size: int) -> int:
+    """Replayed examples per task for a share of the task's new examples: rounded, at least 1."""
+    return max(1, round(fraction * steps_per_task * batch_size))
+
+
+@dataclass(frozen=True)
+class PlannedRun:
+    """One training run of the frontier: an arm at a budget (None: unbudgeted), seed, order."""
+
+    arm: str
+    budget: float | None
+    seed: int
+    order: str
+    config: RunConfig
+
+    @property
+    def run_dir(self) -> Path:
+        return Path(self.config.output)
+
+
+def plan_runs(config_file: Path, output: Path, arms: list[str], per_task: dict[float, int],
+              seeds: list[int], orders: list[str], overrides: list[str]) -> list[PlannedRun]:
+    """Every run, order by order and seed by seed (the tuning run's seed first); `per_task`
+    maps each budget share to its replayed examples per task."""
+    runs = []
+    for order in orders:
+        for seed in seeds:
+            for arm in arms:
+                for budget in [None] if arm in UNBUDGETED else per_task:
+                    name = arm if budget is None else f"{arm}-{budget:g}"
+                    spend = [] if budget is None else [f"replay_budget={per_task[budget]}"]
+                    config = load_config(config_file, [
+                        *overrides, *ARMS[arm], *spend, f"seed={seed}", f"suite.order={order}",
+                        f"output={output / order / f'seed{seed}' / name}"])
+                    runs.append(PlannedRun(arm, budget, seed, order, config))
+    return runs
+
+
+def run_record(run: PlannedRun, results: dict[str, Any]) -> dict[str, Any]:
+    """What the frontier keeps of one finished run."""
+    replayed = results["compute"]["replayed_examples"]
+    return {"arm": run.arm, "budget": run.budget, "order": run.order, "seed": run.seed,
+            "run_dir": str(run.run_dir), "ap": results["metrics"]["ap"],
+            "bwt": results["metrics"]["bwt"], "replayed_examples": replayed,
+            # the buffer is empty during the first task: replay is spent on the later ones
+            "replayed_per_task": replayed / max(1, len(results["tasks"]) - 1)}
+
+
+def summary(records: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """Mean, sample sd (None for one run), min and max of AP; mean BWT and spend per task."""
+    if not records:
+        return None
+    ap = [r["ap"] for r in records]
+    bwt = [r["bwt"] for r in records if r["bwt"] is not None]
+    return {"runs": len(records), "seeds": [r["seed"] for r in records],
+            "ap_mean": float(np.mean(ap)),
+            "ap_sd": float(np.std(ap, ddof=1)) if len(ap) > 1 else None,
+            "ap_min": min(ap), "ap_max": max(ap),
+            "bwt_mean": float(np.mean(bwt)) if bwt else None,
+            "bwt_sd": float(np.std(bwt, ddof=1)) if len(bwt) > 1 else None,
+            "replayed_per_task_mean": float(np.mean([r["replayed_per_task"] for r in records]))}
+
+
+def frontier_cells(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
+                   order: str) -> list[dict[str, Any]]:
+    """One cell per arm x budget: its runs, and their summary over `order`'s seeds."""
+    cells = []
+    for arm in arms:
+        for budget in [None] if arm in UNBUDGETED else budgets:
+            runs = [r for r in records if r["arm"] == arm and r["budget"] == budget]
+            cells.append({"arm": arm, "budget": budget, "runs": runs,
+                          "summary": summary([r for r in runs if r["order"] == order])})
+    return cells
+
+
+def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
+                    per_task: dict[float, int], tuning: tuple[str, int], command: str) -> str:
+    """The tuning run's table and the confirmation runs' table: rows arm, columns budget."""
+    def is_tuning(record: dict[str, Any]) -> bool:
+        return (record["order"], record["seed"]) == tuning
+
+    confirmation = [r for r in records if not is_tuning(r)]
+    sections = [f"Command: `{command}`\n\nCells: AP mean ± sd / BWT mean / replayed examples per "
+                "task after the first (mean). Budget: share of each task's new examples "
+                "(replayed examples per task)."]
+    sections.append(f"### Tuning run: order {tuning[0]}, seed {tuning[1]}\n\n"
+                    + frontier_table(list(filter(is_tuning, records)), arms, budgets, per_task))
+    if confirmation:
+        which = sorted({(r["order"], r["seed"]) for r in confirmation})
+        sections.append("### Confirmation runs: " + ", ".join(f"order {order} seed {seed}"
+                                                              for order, seed in which)
+                        + "\n\n" + frontier_table(confirmation, arms, budgets, per_task))
+    return "\n\n".join(sections)
+
+
+def frontier_table(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
+                   per_task: dict[float, int]) -> str:
+    columns: list[float | None] = [None, *budgets]
+    header = ["Arm", "no budget", *(f"{b * 100:g}% ({per_task[b]:,})" for b in budgets)]
+    rows = []
+    for arm in arms:
+        rows.append([arm, *(cell_text(summary([r for r in records if r["arm"] == arm
+                                               and r["budget"] == budget]))
+                            for budget in columns)])
+    return markdown_table(header, rows)
+
+
+def cell_text(stats: dict[str, Any] | None) -> str:
+    if stats is None:
+        return MISSING
+    spread = "" if stats["ap_sd"] is None else f" ± {stats['ap_sd']:.3f}"
+    return (f"{stats['ap_mean']:.3f}{spread} / {format_score(stats['bwt_mean'], signed=True)} / "
+            f"{format_amount(round(stats['replayed_per_task_mean'], 1))}")
+
+
+def plot_frontier(cells: list[dict[str, Any]], per_task: dict[float, int], order: str,
+                  path: Path) -> Path:
+    """AP against replayed examples per task (log x, ticks at the budgets): each budgeted arm's
+    mean line and min-max band over `order`'s seeds, `none` (and any point that spent nothing) at
+    the left, labelled 0, `joint` as a dashed line."""
+    from matplotlib.ticker import NullFormatter
+
+    figure = plots.new_figure(7.0, 4.5)
+    axes = figure.add_subplot()
+    by_arm: dict[str, list[dict[str, Any]]] = {}
+    for cell in cells:
+        if cell["summary"] is not None:
+            by_arm.setdefault(cell["arm"], []).append(cell["summary"])
+    spent = [s["replayed_per_task_mean"] for arm, stats in by_arm.items() if arm not in UNBUDGETED
+             for s in stats if s["replayed_per_task_mean"] > 0]
+    left = min([*spent, *per_task.values()]) / 2
+    for arm, stats in by_arm.items():
+        if arm in UNBUDGETED:
+            continue
+        stats = sorted(stats, key=lambda s: s["replayed_per_task_mean"])
+        x = [s["replayed_per_task_mean"] or left for s in stats]  # nothing spent: at "0"
+        line, = axes.plot(x, [s["ap_mean"] for s in stats], marker="o", label=arm)
+        axes.fill_between(x, [s["ap_min"] for s in stats], [s["ap_max"] for s in stats],
+                          color=line.get_color(), alpha=0.15)
+    for stats in by_arm.get("none", []):
+        axes.errorbar([left], [stats["ap_mean"]], yerr=[[stats["ap_mean"] - stats["ap_min"]],
+                                                        [stats["ap_max"] - stats["ap_mean"]]],
+                      fmt="s", color="black", capsize=3, label="none (0 replayed)")
+    for stats in by_arm.get("joint", []):
+        axes.axhline(stats["ap_mean"], color="grey", linestyle="--", label="joint (ceiling)")
+    axes.set_xscale("log")
+    axes.set_xticks([left, *per_task.values()], ["0", *(f"{n:,}" for n in per_task.values())])
+    axes.xaxis.set_minor_formatter(NullFormatter())
+    axes.set_xlabel("replayed examples per task (log; ticks at the budgets)")
+    axes.set_ylabel("AP (average final score)")
+    axes.grid(alpha=0.3, which="both")
+    axes.legend(fontsize=8, loc="best")
+    axes.set_title(f"Replay-efficiency frontier, order {order}: mean and min-max over seeds")
+    return plots.save_figure(figure, path)
+
+
+def parse_budget(text: str) -> float:
+    value = float(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"{text} is not a share in (0, 1]")
+    return value
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--regime", choices=sorted(REGIME_CONFIGS), required=True,
+                        help="lora: configs/demo.yaml; full: configs/demo-full.yaml")
+    parser.add_argument("--config", type=Path, help="base settings instead of the regime's")
+    parser.add_argument("--tasks", type=int, help="first N tasks of each order")
+    parser.add_argument("--steps", type=int, help="train.steps_per_task")
+    parser.add_argument("--budgets", nargs="+", type=parse_budget, default=list(DEFAULT_BUDGETS),
+                        help="shares of each task's new examples (steps x batch size)")
+    parser.add_argument("--arms", nargs="+", choices=list(ARMS), default=list(ARMS))
+    parser.add_argument("--orders", nargs="+", default=["default"],
+                        help="task orders; seed 0 of the first is the tuning run")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    parser.add_argument("--output", type=Path, help="default: runs/frontier/REGIME")
+    parser.add_argument("--dry-run", action="store_true", help="list the runs, train nothing")
+    parser.add_argument("overrides", nargs="*", metavar="key=value",
+                        help="applied to every run (the arms' own settings win)")
+    args = parser.parse_args(argv)
+    for name in ("tasks", "steps", "jobs"):
+        if getattr(args, name) is not None and getattr(args, name) < 1:
+            parser.error(f"--{name} must be >= 1")
+    args.config = args.config or REGIME_CONFIGS[args.regime]
+    args.output = args.output or Path("runs/frontier") / args.regime
+    args.arms = list(dict.fromkeys(args.arms))  # the table's order: none, ..., joint
+    args.arms.sort(key=list(ARMS).index)
+    args.budgets = list(dict.fromkeys(args.budgets))
+    return args
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    args = parse_args(argv)
+    script = Path(__file__).resolve()
+    command = shlex.join(["python", f"{script.parent.name}/{script.name}", *argv])
+    overrides = [*args.overrides,
+                 *([f"suite.num_tasks={args.tasks}"] if args.tasks else []),
+                 *([f"train.steps_per_task={args.steps}"] if args.steps else [])]
+    base = load_config(args.config, overrides)
+    per_task = {b: budget_per_task(b, base.train.steps_per_task, base.train.batch_size)
+                for b in args.budgets}
+    runs = plan_runs(args.config, args.output, args.arms, per_task, args.seeds, args.orders,
+                     overrides)
+    if base.lora.enabled != (args.regime == "lora"):
+        print(f"note: --regime {args.regime}, but {args.config} has lora.enabled "
+              f"{base.lora.enabled}", flush=True)
+    print(f"budgets per task (of {base.train.steps_per_task * base.train.batch_size:,} new "
+          "examples): " + ", ".join(f"{b:g} -> {n}" for b, n in per_task.items()), flush=True)
+    if args.dry_run:
+        for run in runs:
+            budget = "-" if run.budget is None else f"{run.budget:g}"
+            print(f"{run.arm:<13} budget {budget:<5} seed {run.seed:<3} order {run.order:<9} "
+                  f"{run.run_dir}")
+        print(f"{len(runs)} runs")
+        return
+    finished = sum((run.run_dir / "results.json").exists() for run in runs)
+    jobs = max(1, min(args.jobs, len(runs)))
+    print(f"== {len(runs)} runs ({finished} finished before), {jobs} at a time", flush=True)
+    started = time.perf_counter()
+    run_dirs = execute_all([run.config for run in runs], jobs)
+    wall_seconds = time.perf_counter() - started
+    records = [run_record(run, load_results(run_dir))
+               for run, run_dir in zip(runs, run_dirs, strict=True)]
+    cells = frontier_cells(records, args.arms, args.budgets, args.orders[0])
+    markdown = render_markdown(records, args.arms, args.budgets, per_task,
+                               (args.orders[0], args.seeds[0]), command)
+    args.output.mkdir(parents=True, exist_ok=True)
+    frontier = {"command": command, "regime": args.regime, "config": str(args.config),
+                "overrides": overrides, "orders": args.orders, "seeds": args.seeds,
+                "tasks": {order: load_results(next(r["run_dir"] for r in records
+                                                   if r["order"] == order))["tasks"]
+                          for order in args.orders},
+                "steps_per_task": base.train.steps_per_task,
+                "batch_size": base.train.batch_size,
+                "budgets": [{"share": b, "per_task": n} for b, n in per_task.items()],
+                "arms": {arm: list(ARMS[arm]) for arm in args.arms},
+                "summary_order": args.orders[0],
+                "runs": len(runs), "wall_seconds": wall_seconds, "cells": cells}
+    atomic_write_bytes(args.output / "frontier.json", json.dumps(frontier, indent=2).encode())
+    atomic_write_bytes(args.output / "frontier.md", (markdown + "\n").encode())
+    plot_frontier(cells, per_task, args.orders[0], args.output / "frontier.png")
+    print(f"\n{markdown}\n\n{len(runs)} runs ({finished} reused), wall time "
+          f"{wall_seconds / 60:.1f} min; {args.output / 'frontier.md'}, frontier.json, "
+          "frontier.png")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except MSSRError as error:
+        sys.exit(f"error: {error}")

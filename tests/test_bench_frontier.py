@@ -1,0 +1,151 @@
+"""The frontier benchmark: budget shares, the arm table against the config loader, the tables,
+and a real tiny frontier that a rerun reuses without training again."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import sys
+
+import pytest
+
+from mssr.commands.run import strategy_overrides
+from mssr.engine.recipe import ContinualRun
+from mssr.paths import CONFIGS_DIR, PROJECT_ROOT
+from mssr.run_config import load_config
+
+_spec = importlib.util.spec_from_file_location(
+    "bench_frontier", PROJECT_ROOT / "benchmarks" / "bench_frontier.py")
+bench = importlib.util.module_from_spec(_spec)
+sys.modules[_spec.name] = bench  # dataclasses resolve their annotations through it
+_spec.loader.exec_module(bench)
+
+
+@pytest.mark.parametrize(("share", "steps", "batch", "expected"), [
+    (0.01, 400, 16, 64), (0.03, 400, 16, 192), (0.3, 400, 16, 1920),
+    (0.0125, 100, 16, 20),  # 20.0 exactly
+    (0.1, 4, 7, 3),  # 2.8 rounds up
+    (0.001, 10, 8, 1),  # 0.08 would round to 0: at least one example
+])
+def test_a_budget_share_becomes_replayed_examples_per_task(share, steps, batch, expected):
+    assert bench.budget_per_task(share, steps, batch) == expected
+
+
+def test_every_arm_loads_and_pins_its_laws_over_other_settings():
+    flipped = ["replay.sampler.law=inverse_strength", "replay.memory.loss_norm=ema_quantile",
+               "replay.schedule.law=saturating", "replay.mode=append",
+               "replay.memory.calibrate=global"]
+    today = ("risk_softmax", "none", "geometric", "replace", "off")
+    paper = ("inverse_strength", "ema_quantile", "sequence", "replace", "off")
+
+    def laws(arm: str, before: list[str]) -> tuple:
+        replay = load_config(CONFIGS_DIR / "demo.yaml", [*before, *bench.ARMS[arm]]).replay
+        return (replay.sampler.law, replay.memory.loss_norm, replay.schedule.law, replay.mode,
+                replay.memory.calibrate)
+
+    for arm in bench.ARMS:  # an unknown key or a bad value would raise here
+        config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
+        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr"}.get(arm, arm)
+    assert laws("mssr", flipped) == today
+    assert laws("mssr-paper", []) == laws("mssr-paper", flipped) == paper
+    paper_config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS["mssr-paper"]))
+    schedule = paper_config.replay.schedule
+    assert (schedule.intervals, schedule.interval_unit) == ([1, 2, 4, 7, 15], 10)
+    assert laws("mssr-default", flipped) == ("inverse_strength", "ema_quantile", "saturating",
+                                             "append", "global")  # nothing pinned
+    assert list(bench.ARMS["mssr-default"]) == strategy_overrides("mssr")
+    for arm in bench.UNBUDGETED:
+        assert load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm])).replay_budget is None
+
+
+def test_runs_are_planned_per_order_seed_arm_and_budget(tmp_path):
+    runs = bench.plan_runs(CONFIGS_DIR / "demo.yaml", tmp_path, ["none", "uniform", "joint"],
+                           {0.01: 64, 0.1: 640}, [0, 1], ["default", "reverse"], ["train.lr=0.002"])
+    assert len(runs) == 2 * 2 * (1 + 2 + 1)
+    uniform = next(run for run in runs if run.arm == "uniform" and run.budget == 0.1
+                   and run.seed == 1 and run.order == "reverse")
+    assert uniform.run_dir == tmp_path / "reverse" / "seed1" / "uniform-0.1"
+    assert uniform.config.replay_budget == 640 and uniform.config.train.lr == 0.002
+    assert uniform.config.suite.order == "reverse" and uniform.config.seed == 1
+    assert runs[0].run_dir == tmp_path / "default" / "seed0" / "none"
+    assert len({run.run_dir for run in runs}) == len(runs)
+
+
+def record(arm, budget, order, seed, ap, bwt=-0.2, replayed=30.0):
+    return {"arm": arm, "budget": budget, "order": order, "seed": seed, "run_dir": "x",
+            "ap": ap, "bwt": bwt, "replayed_examples": 2 * replayed, "replayed_per_task": replayed}
+
+
+def test_tuning_and_confirmation_runs_get_their_own_tables():
+    records = [record("none", None, "default", 0, 0.1, replayed=0.0),
+               record("uniform", 0.1, "default", 0, 0.5),
+               record("uniform", 0.1, "default", 1, 0.3),
+               record("uniform", 0.1, "reverse", 0, 0.4),
+               record("joint", None, "default", 0, 0.9, bwt=None, replayed=0.0)]
+    text = bench.render_markdown(records, ["none", "uniform", "joint"], [0.1], {0.1: 640},
+                                 ("default", 0), "python benchmarks/bench_frontier.py")
+    tuning, confirmation = text.split("### Confirmation runs")
+    assert "| uniform | — | 0.500 / -0.200 / 30 |" in tuning
+    assert "| none | 0.100 / -0.200 / 0 |" in tuning and "| joint | 0.900 / — / 0 |" in tuning
+    assert "| Arm | no budget | 10% (640) |" in tuning
+    assert "order default seed 1, order reverse seed 0" in confirmation
+    assert "| uniform | — | 0.350 ± 0.071 / -0.200 / 30 |" in confirmation
+    cells = bench.frontier_cells(records, ["none", "uniform", "joint"], [0.1], "default")
+    uniform = next(cell for cell in cells if cell["arm"] == "uniform")
+    assert len(uniform["runs"]) == 3 and uniform["summary"]["seeds"] == [0, 1]
+    assert uniform["summary"]["ap_mean"] == pytest.approx(0.4)
+    assert (uniform["summary"]["ap_min"], uniform["summary"]["ap_max"]) == (0.3, 0.5)
+
+
+@pytest.mark.slow
+def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch, capsys):
+    argv = ["--regime", "full", "--config", str(CONFIGS_DIR / "smoke.yaml"), "--tasks", "2",
+            "--steps", "4", "--budgets", "0.1", "0.3", "--arms", "joint", "uniform", "mssr",
+            "none", "--seeds", "0", "--output", str(tmp_path), "train.checkpoint_every=0",
+            "suite.eval_examples=8"]
+    bench.main(argv)
+    first = capsys.readouterr().out
+    frontier = json.loads((tmp_path / "frontier.json").read_text())
+    assert frontier["command"].endswith("benchmarks/bench_frontier.py " + " ".join(argv))
+    assert frontier["budgets"] == [{"share": 0.1, "per_task": 3}, {"share": 0.3, "per_task": 10}]
+    assert frontier["runs"] == 6 and frontier["summary_order"] == "default"
+    assert len(frontier["tasks"]["default"]) == 2 and frontier["steps_per_task"] == 4
+    cells = {(cell["arm"], cell["budget"]): cell for cell in frontier["cells"]}
+    assert list(cells) == [("none", None), ("uniform", 0.1), ("uniform", 0.3), ("mssr", 0.1),
+                           ("mssr", 0.3), ("joint", None)]
+    for (arm, budget), cell in cells.items():
+        (run,) = cell["runs"]
+        results = json.loads((tmp_path / "default" / "seed0" / (
+            arm if budget is None else f"{arm}-{budget:g}") / "results.json").read_text())
+        assert results["metrics"]["ap"] == run["ap"] == cell["summary"]["ap_mean"]
+        assert run["replayed_examples"] == results["compute"]["replayed_examples"]
+        assert run["replayed_per_task"] == run["replayed_examples"]  # replay in task 2 only
+        assert run["replayed_per_task"] <= {None: 0, 0.1: 3, 0.3: 10}[budget]
+    assert cells[("uniform", 0.3)]["runs"][0]["replayed_examples"] > 3  # the budget is spent
+    assert cells[("joint", None)]["runs"][0]["bwt"] is None
+    markdown = (tmp_path / "frontier.md").read_text()
+    assert "Tuning run: order default, seed 0" in markdown and "Confirmation" not in markdown
+    assert all(f"| {arm} |" in markdown for arm in ("none", "uniform", "mssr", "joint"))
+    assert markdown.strip() in first and "6 runs (0 reused)" in first
+    assert (tmp_path / "frontier.png").read_bytes()[:4] == b"\x89PNG"
+
+    results_before = sorted(p.read_text() for p in tmp_path.glob("default/seed0/*/results.json"))
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr(ContinualRun, "train_step", no_training)
+    bench.main(argv)
+    assert "6 runs (6 reused)" in capsys.readouterr().out
+    assert sorted(p.read_text() for p in tmp_path.glob("default/seed0/*/results.json")) == \
+        results_before
+    again = json.loads((tmp_path / "frontier.json").read_text())
+    assert again["cells"] == frontier["cells"]
+
+
+def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
+    bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
+    out = capsys.readouterr().out.splitlines()
+    assert out[-1] == "78 runs"  # 3 seeds x (6 arms x 4 budgets + none + joint)
+    assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
+    assert not any(tmp_path.iterdir())
