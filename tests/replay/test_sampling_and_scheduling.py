@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import numpy as np
@@ -16,7 +17,7 @@ from mssr.replay.config import (
     ScheduleConfig,
 )
 from mssr.replay.samplers import MemorySampler, UniformSampler, gumbel_top_k
-from mssr.replay.schedulers import ExpandingSchedule, FixedInterval
+from mssr.replay.schedulers import ExpandingSchedule, FixedInterval, memory_schedule
 from mssr.replay.tracker import MemoryTracker
 
 
@@ -122,6 +123,26 @@ def test_matched_budget_spends_about_the_same(strategy):
     spent = planned_replays(matched, 300, 16)
     assert spent <= reference
     assert spent >= 0.85 * reference, (strategy, spent, reference)
+
+
+@pytest.mark.parametrize("law", ["geometric", "saturating", "sequence"])
+@pytest.mark.parametrize("budget", [24, 72, 240, 720])
+def test_mssr_matched_to_a_budget_scales_its_volume_and_keeps_its_event_times(law, budget):
+    config = ReplayConfig(strategy="mssr", schedule=ScheduleConfig(law=law, max_interval=50))
+    matched = match_budget(config, budget, 150, 16)
+    uncapped = dataclasses.replace(matched, budget_per_task=None)
+    assert abs(planned_replays(uncapped, 150, 16) - budget) <= 0.02 * budget
+
+    def event_steps(schedule_config):
+        schedule = memory_schedule(schedule_config)
+        schedule.start_task(0)
+        return [step for step in range(150) if schedule.replay_count(step, 16)[1]]
+
+    assert event_steps(matched.schedule) == event_steps(config.schedule)
+    if budget < planned_replays(config, 150, 16):  # fewer replays: the same shape, smaller
+        assert matched.schedule.window == config.schedule.window
+        assert (matched.schedule.initial_ratio / config.schedule.initial_ratio
+                == pytest.approx(matched.schedule.min_ratio / config.schedule.min_ratio))
 
 
 def test_adaptive_strategies_have_no_plan_and_none_spends_nothing():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
+from mssr.replay.config import STRATEGY_NAMES, ReplayConfig, ScheduleConfig
 from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.strategy import REGISTRY, max_replay
 from mssr.typed_config import require
@@ -75,7 +75,8 @@ def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
     """A copy that spends about `budget` examples per task: uniform gets the share of every
     batch that adds up to it, fixed-interval schedules the interval that comes closest, forever
     the share per event that comes closest on its planned days; every strategy gets
-    `budget_per_task = budget` as a hard cap."""
+    `budget_per_task = budget` as a hard cap; MSSR's schedules keep their event times and scale
+    their volume (`_scaled_volume`)."""
     baseline = config.baseline
     if config.strategy == "uniform":
         share = budget / (steps_per_task * batch_size)
@@ -96,4 +97,38 @@ def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
 
         best = min(range(batch_size), key=lambda count: (abs(spend_at(count) - budget), count))
         baseline = dataclasses.replace(baseline, ratio=best / batch_size)
+    elif config.strategy in RETENTION_DRIVEN:
+        config = dataclasses.replace(config, schedule=_scaled_volume(config, budget,
+                                                                     steps_per_task, batch_size))
     return dataclasses.replace(config, baseline=baseline, budget_per_task=budget)
+
+
+def _scaled_volume(config: ReplayConfig, budget: int, steps_per_task: int,
+                   batch_size: int) -> ScheduleConfig:
+    """MSSR's schedule with its events' shares (r0 and r_min) scaled by one factor, so that it
+    spends about `budget` per task with its event times and decay shape kept; when shares of
+    the whole batch are not enough, events last more batches (`window` doubles)."""
+    schedule = config.schedule
+
+    def spend(factor: float, window: int) -> int:
+        trial = dataclasses.replace(schedule, window=window,
+                                    initial_ratio=min(1.0, schedule.initial_ratio * factor),
+                                    min_ratio=min(1.0, schedule.min_ratio * factor))
+        return planned_replays(dataclasses.replace(config, schedule=trial, budget_per_task=None),
+                               steps_per_task, batch_size)
+
+    if schedule.initial_ratio == 0 or spend(1.0, schedule.window) == budget:
+        return schedule
+    saturating = 1.0 / max(schedule.initial_ratio, 1e-9) if schedule.min_ratio == 0 else \
+        1.0 / schedule.min_ratio  # every share at 1
+    window = schedule.window
+    while spend(saturating, window) < budget and window < steps_per_task:
+        window = min(2 * window, steps_per_task)
+    low, high = 0.0, saturating
+    for _ in range(40):  # the smallest factor that spends at least the budget
+        middle = (low + high) / 2
+        low, high = (middle, high) if spend(middle, window) < budget else (low, middle)
+    factor = min((low, high), key=lambda f: abs(spend(f, window) - budget))
+    return dataclasses.replace(schedule, window=window,
+                               initial_ratio=min(1.0, schedule.initial_ratio * factor),
+                               min_ratio=min(1.0, schedule.min_ratio * factor))
