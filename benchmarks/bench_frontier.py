@@ -39,14 +39,13 @@ from mssr.run_config import RunConfig, load_config
 REGIME_CONFIGS = {"lora": CONFIGS_DIR / "demo.yaml", "full": CONFIGS_DIR / "demo-full.yaml"}
 DEFAULT_BUDGETS = (0.01, 0.03, 0.1, 0.3)
 
-# quoted 'off': YAML reads a bare off as false
 TODAY_LAWS = ("replay.sampler.law=risk_softmax", "replay.memory.loss_norm=none",
               "replay.schedule.law=geometric", "replay.mode=replace",
-              "replay.memory.calibrate='off'")
+              "replay.memory.calibrate=off")
 PAPER_LAWS = ("replay.sampler.law=inverse_strength", "replay.memory.loss_norm=ema_quantile",
               "replay.schedule.law=sequence", "replay.schedule.intervals=[1,2,4,7,15]",
               "replay.schedule.interval_unit=10", "replay.mode=replace",
-              "replay.memory.calibrate='off'")
+              "replay.memory.calibrate=off")
 ARMS: dict[str, tuple[str, ...]] = {
     "none": (*strategy_overrides("none"), "replay_budget=null"),
     "uniform": tuple(strategy_overrides("uniform")),

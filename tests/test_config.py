@@ -38,6 +38,14 @@ def test_bad_values_name_the_field_and_what_is_allowed(override, field, hint):
     assert hint in str(error.value)
 
 
+def test_bare_yaml_off_and_no_are_read_as_the_words_a_choice_expects():
+    config = load_config(None, [*SUITE, "replay.memory.calibrate=off",
+                                "train.mixed_precision=no"])
+    assert config.replay.memory.calibrate == "off" and config.train.mixed_precision == "no"
+    with pytest.raises(ConfigError, match="choose one of"):
+        load_config(None, [*SUITE, "replay.clock.mode=yes"])
+
+
 def test_a_replay_budget_and_a_per_task_cap_together_are_rejected():
     with pytest.raises(ConfigError) as error:
         load_config(None, [*SUITE, "replay_budget=100", "replay.budget_per_task=50"])

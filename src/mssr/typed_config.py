@@ -110,6 +110,9 @@ def describe(cls: type, prefix: str = "") -> Iterator[tuple[str, str, Any, str]]
         yield name, _type_name(kind), default, f.metadata.get("help", "")
 
 
+_BOOLEAN_WORDS = {False: ("off", "no", "false"), True: ("on", "yes", "true")}
+
+
 def require(condition: bool, field: str, message: str) -> None:
     """Raise a ConfigError for `field` unless `condition` holds (for `validate()` methods)."""
     if not condition:
@@ -138,6 +141,8 @@ def _coerce(kind: Any, value: Any, name: str, source: str | None) -> Any:
                 errors.append(str(error))
         raise ConfigError(name, f"{value!r} is not a valid {_type_name(kind)}", source)
     if origin is typing.Literal:
+        if isinstance(value, bool):  # YAML reads a bare off / no / on / yes as a boolean
+            value = next((word for word in _BOOLEAN_WORDS[value] if word in args), value)
         if value not in args:
             raise ConfigError(name, f"{value!r} is not allowed; choose one of: "
                               f"{', '.join(map(str, args))}", source)
