@@ -45,8 +45,10 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
 
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
-        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr"}.get(arm, arm)
-    assert laws("mssr", flipped) == today
+        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr",
+                                        "mssr-calibrated": "mssr"}.get(arm, arm)
+    assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
+    assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
     assert laws("mssr-paper", []) == laws("mssr-paper", flipped) == paper
     paper_config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS["mssr-paper"]))
     schedule = paper_config.replay.schedule
