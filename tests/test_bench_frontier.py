@@ -9,7 +9,6 @@ import sys
 
 import pytest
 
-from mssr.commands.run import strategy_overrides
 from mssr.engine.recipe import ContinualRun
 from mssr.paths import CONFIGS_DIR, PROJECT_ROOT
 from mssr.run_config import load_config
@@ -45,7 +44,7 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
 
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
-        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr",
+        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr-sampler",
                                         "mssr-calibrated": "mssr"}.get(arm, arm)
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
@@ -55,7 +54,7 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
     assert (schedule.intervals, schedule.interval_unit) == ([1, 2, 4, 7, 15], 10)
     assert laws("mssr-default", flipped) == ("inverse_strength", "ema_quantile", "saturating",
                                              "append", "global")  # nothing pinned
-    assert list(bench.ARMS["mssr-default"]) == strategy_overrides("mssr")
+    assert list(bench.ARMS["mssr-default"]) == ["joint=false"]  # the config's own strategy
     for arm in bench.UNBUDGETED:
         assert load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm])).replay_budget is None
 
