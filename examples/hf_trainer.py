@@ -5,7 +5,7 @@ replay, then with MSSR replaying earlier tasks' examples inside the Trainer's ow
 the same replay budget. Prints the AP/BWT table; each run directory holds results.json and
 report.md as `mssr run` writes them (so `mssr compare` reads them).
 
-    python examples/hf_trainer.py                       # about a minute on 2 CPU cores
+    python examples/hf_trainer.py                       # about two minutes on 2 CPU cores
     python examples/hf_trainer.py --strategies mssr uniform --steps-per-task 300
     accelerate launch --multi_gpu --num_processes 2 examples/hf_trainer.py  # 2 processes
 """
@@ -83,7 +83,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategies", nargs="+", default=["none", "mssr"])
     parser.add_argument("--tasks", type=int, default=3, help="first N tasks of the suite")
-    parser.add_argument("--steps-per-task", type=int, default=150)
+    parser.add_argument("--steps-per-task", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size")
     parser.add_argument("--train-examples", type=int, default=400)
     parser.add_argument("--eval-examples", type=int, default=40)

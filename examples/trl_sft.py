@@ -7,7 +7,7 @@ data and masks the prompts (completion_only_loss); the replay tracker sees each 
 over its completion. Prints the AP/BWT table; each run directory holds results.json and
 report.md as `mssr run` writes them.
 
-    python examples/trl_sft.py                          # about a minute on 2 CPU cores
+    python examples/trl_sft.py                          # about 2.5 minutes on 2 CPU cores
     python examples/trl_sft.py --strategies mssr uniform --steps-per-task 300
     accelerate launch --multi_gpu --num_processes 2 examples/trl_sft.py  # 2 processes
 """
@@ -82,7 +82,7 @@ def main() -> None:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--strategies", nargs="+", default=["none", "mssr"])
     parser.add_argument("--tasks", type=int, default=3, help="first N tasks of the suite")
-    parser.add_argument("--steps-per-task", type=int, default=150)
+    parser.add_argument("--steps-per-task", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size")
     parser.add_argument("--train-examples", type=int, default=400)
     parser.add_argument("--eval-examples", type=int, default=40)

@@ -16,7 +16,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="strategies to compare (default: %(default)s)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--output", default="runs/demo", help="where the runs go")
-    parser.add_argument("--jobs", type=int, default=1,
+    parser.add_argument("--jobs", type=int, default=len(DEMO_STRATEGIES),
                         help="strategies trained at once, each in its own process with an "
                              "equal share of the CPU threads (default: %(default)s)")
     parser.add_argument("--overwrite", action="store_true",
