@@ -3,7 +3,8 @@ several budgets, through the same engine (issue 11, items 5 and 6).
 
     python benchmarks/bench_frontier.py --regime lora|full [--config FILE] [--tasks N]
         [--steps N] [--budgets 0.01 0.03 0.1 0.3] [--arms ...] [--orders default]
-        [--seeds 0 1 2] [--jobs N] [--output runs/frontier/REGIME] [--dry-run] [key=value ...]
+        [--seeds 0 1 2] [--jobs N] [--output runs/frontier/REGIME] [--dry-run] [--report-only]
+        [key=value ...]
 
 A budget is a share of each task's new examples (steps_per_task x batch_size), run as the
 absolute `replay_budget` per task. `none` and `joint` need no budget and run once per seed and
@@ -11,7 +12,7 @@ order. Each run has its own directory (ORDER/seedSEED/ARM-BUDGET under the outpu
 with more seeds, orders or budgets reuses the finished runs and resumes killed ones. The first
 seed of the first order is the tuning run; every other run confirms it (docs: issue 11, item 6).
 Writes frontier.json, frontier.md and frontier.png into the output directory; `--dry-run` only
-lists the runs.
+lists the runs; `--report-only` writes the outputs from the runs finished so far.
 """
 
 from __future__ import annotations
@@ -249,6 +250,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="task orders; seed 0 of the first is the tuning run")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--jobs", type=int, default=1, help="runs trained at once")
+    parser.add_argument("--report-only", action="store_true",
+                        help="tables and plot from the runs finished so far; train nothing")
     parser.add_argument("--output", type=Path, help="default: runs/frontier/REGIME")
     parser.add_argument("--dry-run", action="store_true", help="list the runs, train nothing")
     parser.add_argument("overrides", nargs="*", metavar="key=value",
@@ -291,10 +294,17 @@ def main(argv: list[str] | None = None) -> None:
         print(f"{len(runs)} runs")
         return
     finished = sum((run.run_dir / "results.json").exists() for run in runs)
-    jobs = max(1, min(args.jobs, len(runs)))
-    print(f"== {len(runs)} runs ({finished} finished before), {jobs} at a time", flush=True)
     started = time.perf_counter()
-    run_dirs = execute_all([run.config for run in runs], jobs)
+    if args.report_only:
+        runs = [run for run in runs if (run.run_dir / "results.json").exists()]
+        if not runs:
+            raise MSSRError(f"--report-only: no finished run under {args.output}")
+        print(f"== report of the {len(runs)} finished runs; nothing trained", flush=True)
+        run_dirs = [run.run_dir for run in runs]
+    else:
+        jobs = max(1, min(args.jobs, len(runs)))
+        print(f"== {len(runs)} runs ({finished} finished before), {jobs} at a time", flush=True)
+        run_dirs = execute_all([run.config for run in runs], jobs)
     wall_seconds = time.perf_counter() - started
     records = [run_record(run, load_results(run_dir))
                for run, run_dir in zip(runs, run_dirs, strict=True)]

@@ -143,6 +143,13 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
     again = json.loads((tmp_path / "frontier.json").read_text())
     assert again["cells"] == frontier["cells"]
 
+    bench.main([*argv[:argv.index("--arms") + 1], "fixed", *argv[argv.index("--arms") + 1:],
+                "--report-only"])  # an arm never run: reported as missing, nothing trained
+    assert "report of the 6 finished runs" in capsys.readouterr().out
+    partial = json.loads((tmp_path / "frontier.json").read_text())
+    assert partial["runs"] == 6
+    assert [c["summary"] for c in partial["cells"] if c["arm"] == "fixed"] == [None, None]
+
 
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
