@@ -306,17 +306,16 @@ def main(argv: list[str] | None = None) -> None:
         print(f"== {len(runs)} runs ({finished} finished before), {jobs} at a time", flush=True)
         run_dirs = execute_all([run.config for run in runs], jobs)
     wall_seconds = time.perf_counter() - started
-    records = [run_record(run, load_results(run_dir))
-               for run, run_dir in zip(runs, run_dirs, strict=True)]
+    results = [load_results(run_dir) for run_dir in run_dirs]
+    records = [run_record(run, result) for run, result in zip(runs, results, strict=True)]
+    tasks = {run.order: result["tasks"] for run, result in zip(runs, results, strict=True)}
     cells = frontier_cells(records, args.arms, args.budgets, args.orders[0])
     markdown = render_markdown(records, args.arms, args.budgets, per_task,
                                (args.orders[0], args.seeds[0]), command)
     args.output.mkdir(parents=True, exist_ok=True)
     frontier = {"command": command, "regime": args.regime, "config": str(args.config),
                 "overrides": overrides, "orders": args.orders, "seeds": args.seeds,
-                "tasks": {order: load_results(next(r["run_dir"] for r in records
-                                                   if r["order"] == order))["tasks"]
-                          for order in args.orders},
+                "tasks": tasks,
                 "steps_per_task": base.train.steps_per_task,
                 "batch_size": base.train.batch_size,
                 "budgets": [{"share": b, "per_task": n} for b, n in per_task.items()],

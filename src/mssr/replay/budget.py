@@ -110,17 +110,18 @@ def _scaled_volume(config: ReplayConfig, budget: int, steps_per_task: int,
     the whole batch are not enough, events last more batches (`window` doubles)."""
     schedule = config.schedule
 
+    def scaled(factor: float, window: int) -> ScheduleConfig:
+        return dataclasses.replace(schedule, window=window,
+                                   initial_ratio=min(1.0, schedule.initial_ratio * factor),
+                                   min_ratio=min(1.0, schedule.min_ratio * factor))
+
     def spend(factor: float, window: int) -> int:
-        trial = dataclasses.replace(schedule, window=window,
-                                    initial_ratio=min(1.0, schedule.initial_ratio * factor),
-                                    min_ratio=min(1.0, schedule.min_ratio * factor))
-        return planned_replays(dataclasses.replace(config, schedule=trial, budget_per_task=None),
-                               steps_per_task, batch_size)
+        trial = dataclasses.replace(config, schedule=scaled(factor, window), budget_per_task=None)
+        return planned_replays(trial, steps_per_task, batch_size)
 
     if schedule.initial_ratio == 0 or spend(1.0, schedule.window) == budget:
         return schedule
-    saturating = 1.0 / max(schedule.initial_ratio, 1e-9) if schedule.min_ratio == 0 else \
-        1.0 / schedule.min_ratio  # every share at 1
+    saturating = 1.0 / (schedule.min_ratio or schedule.initial_ratio)  # every share at 1
     window = schedule.window
     while spend(saturating, window) < budget and window < steps_per_task:
         window = min(2 * window, steps_per_task)
@@ -128,7 +129,4 @@ def _scaled_volume(config: ReplayConfig, budget: int, steps_per_task: int,
     for _ in range(40):  # the smallest factor that spends at least the budget
         middle = (low + high) / 2
         low, high = (middle, high) if spend(middle, window) < budget else (low, middle)
-    factor = min((low, high), key=lambda f: abs(spend(f, window) - budget))
-    return dataclasses.replace(schedule, window=window,
-                               initial_ratio=min(1.0, schedule.initial_ratio * factor),
-                               min_ratio=min(1.0, schedule.min_ratio * factor))
+    return scaled(min((low, high), key=lambda f: abs(spend(f, window) - budget)), window)
