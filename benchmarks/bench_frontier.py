@@ -22,6 +22,7 @@ import json
 import shlex
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,6 +59,7 @@ ARMS: dict[str, tuple[str, ...]] = {
     "mssr-sampler": (*strategy_overrides("mssr-sampler"), *TODAY_LAWS),
     "mssr-calibrated": (*strategy_overrides("mssr"), *TODAY_LAWS,
                         "replay.memory.calibrate=per_task"),
+    "mssr-append": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.mode=append"),
     "joint": (*strategy_overrides("joint"), "replay_budget=null"),
 }
 """Each arm's config overrides (docs/MSSR.md gives every law and its source). `mssr` pins this
@@ -68,9 +70,15 @@ laws docs/MSSR.md marks [reading] (inverse_strength sampler, ema_quantile loss, 
 ours); `mssr-default` is MSSR as shipped: the regime config's replay settings, nothing pinned
 (configs/demo.yaml ships `mssr-sampler`, chosen on seed 0 by the rule in BENCHMARKS.md). Two
 ablations chose that default: `mssr-sampler` (the memory sampler on evenly spaced events) and
-`mssr-calibrated` (today's laws with the decay scale fitted per task). `none` (the forgetting
-floor) and `joint` (the ceiling) run without a budget."""
+`mssr-calibrated` (today's laws with the decay scale fitted per task). `mssr-append` is a
+diagnostic, not a candidate: today's MSSR with replayed examples added to the batch instead of
+taking current-task slots. `none` (the forgetting floor) and `joint` (the ceiling) run without
+a budget."""
 UNBUDGETED = ("none", "joint")
+SHIPPED, BASELINE = "mssr-default", "uniform"
+TARGETS = {0.03: (0.02, True), 0.1: (0.02, True)}
+"""Issue 11's targets for the shipped default against uniform on the confirmation runs, per
+budget share: (least AP gain, better BWT required); every other budget: AP not below."""
 
 
 def budget_per_task(fraction: float, steps_per_task: int, batch_size: int) -> int:
@@ -118,7 +126,17 @@ def run_record(run: PlannedRun, results: dict[str, Any]) -> dict[str, Any]:
             "run_dir": str(run.run_dir), "ap": results["metrics"]["ap"],
             "bwt": results["metrics"]["bwt"], "replayed_examples": replayed,
             # the buffer is empty during the first task: replay is spent on the later ones
-            "replayed_per_task": replayed / max(1, len(results["tasks"]) - 1)}
+            "replayed_per_task": replayed / max(1, len(results["tasks"]) - 1),
+            "learned": learned_score(results["acc_matrix"]),
+            "calibration_spearman": (results.get("calibration") or {}).get("spearman")}
+
+
+def learned_score(acc_matrix: list[list[float]]) -> float | None:
+    """Mean score of tasks 2..T just after their own training (A[j][j], j >= 1): how well the
+    new tasks were learned while replay took part of their batches. None for a single task, or
+    for `joint`, which scores only after its last task."""
+    diagonal = [row[j] for j, row in enumerate(acc_matrix) if j >= 1]
+    return None if not diagonal or None in diagonal else float(np.mean(diagonal))
 
 
 def summary(records: list[dict[str, Any]]) -> dict[str, Any] | None:
@@ -150,7 +168,8 @@ def frontier_cells(records: list[dict[str, Any]], arms: list[str], budgets: list
 
 def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
                     per_task: dict[float, int], tuning: tuple[str, int], command: str) -> str:
-    """The tuning run's table and the confirmation runs' table: rows arm, columns budget."""
+    """The tuning run's table, one confirmation table per order, the targets of the shipped
+    default against uniform on the confirmation runs, and what each arm learned and predicted."""
     def is_tuning(record: dict[str, Any]) -> bool:
         return (record["order"], record["seed"]) == tuning
 
@@ -160,23 +179,60 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
                 "(replayed examples per task)."]
     sections.append(f"### Tuning run: order {tuning[0]}, seed {tuning[1]}\n\n"
                     + frontier_table(list(filter(is_tuning, records)), arms, budgets, per_task))
-    if confirmation:
-        which = sorted({(r["order"], r["seed"]) for r in confirmation})
-        sections.append("### Confirmation runs: " + ", ".join(f"order {order} seed {seed}"
-                                                              for order, seed in which)
-                        + "\n\n" + frontier_table(confirmation, arms, budgets, per_task))
+    for order in dict.fromkeys(r["order"] for r in confirmation):
+        runs = [r for r in confirmation if r["order"] == order]
+        seeds = sorted({r["seed"] for r in runs})
+        sections.append(f"### Confirmation runs: order {order}, seed{'s' * (len(seeds) > 1)} "
+                        + ", ".join(map(str, seeds)) + "\n\n"
+                        + frontier_table(runs, arms, budgets, per_task))
+    if SHIPPED in arms and BASELINE in arms:
+        sections.append(targets_section(confirmation, budgets, per_task))
+    sections.append("### Why: how well each arm learned the new tasks, and how well its memory "
+                    "model predicted forgetting (all runs)\n\nCells: mean score of tasks 2..T "
+                    "just after their own training (A[j][j]) / mean Spearman of predicted against "
+                    "observed retention of the replayed examples (results.json `calibration`).\n\n"
+                    + frontier_table(records, arms, budgets, per_task, why_text))
     return "\n\n".join(sections)
 
 
+def targets_section(records: list[dict[str, Any]], budgets: list[float],
+                    per_task: dict[float, int]) -> str:
+    """Issue 11's targets (TARGETS) for the shipped default against uniform, paired by order and
+    seed on the confirmation runs; means over the pairs decide."""
+    rows = []
+    for budget in budgets:
+        by_pair = {arm: {(r["order"], r["seed"]): r for r in records
+                         if r["arm"] == arm and r["budget"] == budget}
+                   for arm in (SHIPPED, BASELINE)}
+        pairs = sorted(by_pair[SHIPPED].keys() & by_pair[BASELINE].keys())
+        least_gain, better_bwt = TARGETS.get(budget, (0.0, False))
+        goal = f"AP ≥ uniform {least_gain:+.2f}" + (", better BWT" if better_bwt else "")
+        label = f"{budget * 100:g}% ({per_task[budget]:,})"
+        if not pairs:
+            rows.append([label, "0", MISSING, MISSING, MISSING, goal, MISSING])
+            continue
+        gains = [by_pair[SHIPPED][p]["ap"] - by_pair[BASELINE][p]["ap"] for p in pairs]
+        bwt_gains = [by_pair[SHIPPED][p]["bwt"] - by_pair[BASELINE][p]["bwt"] for p in pairs]
+        met = np.mean(gains) >= least_gain and (not better_bwt or np.mean(bwt_gains) > 0)
+        rows.append([label, str(len(pairs)), f"{np.mean(gains):+.3f}", f"{min(gains):+.3f}",
+                     f"{np.mean(bwt_gains):+.3f}", goal, "yes" if met else "**no**"])
+    return (f"### Targets: {SHIPPED} against {BASELINE} on the confirmation runs\n\n"
+            "Paired by order and seed; ΔAP and ΔBWT are the shipped default's minus uniform's.\n\n"
+            + markdown_table(["Budget", "pairs", "ΔAP mean", "ΔAP min", "ΔBWT mean", "target",
+                              "met"], rows))
+
+
 def frontier_table(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
-                   per_task: dict[float, int]) -> str:
+                   per_task: dict[float, int],
+                   cell: Callable[[list[dict[str, Any]]], str] | None = None) -> str:
+    """Rows arm, columns budget; `cell` renders a cell's runs (default: AP / BWT / spend)."""
+    render = cell or (lambda runs: cell_text(summary(runs)))
     columns: list[float | None] = [None, *budgets]
     header = ["Arm", "no budget", *(f"{b * 100:g}% ({per_task[b]:,})" for b in budgets)]
     rows = []
     for arm in arms:
-        rows.append([arm, *(cell_text(summary([r for r in records if r["arm"] == arm
-                                               and r["budget"] == budget]))
-                            for budget in columns)])
+        rows.append([arm, *(render([r for r in records if r["arm"] == arm
+                                    and r["budget"] == budget]) for budget in columns)])
     return markdown_table(header, rows)
 
 
@@ -186,6 +242,18 @@ def cell_text(stats: dict[str, Any] | None) -> str:
     spread = "" if stats["ap_sd"] is None else f" ± {stats['ap_sd']:.3f}"
     return (f"{stats['ap_mean']:.3f}{spread} / {format_score(stats['bwt_mean'], signed=True)} / "
             f"{format_amount(round(stats['replayed_per_task_mean'], 1))}")
+
+
+def why_text(runs: list[dict[str, Any]]) -> str:
+    """'learned / Spearman' means over the runs that have each (— where none has)."""
+    def mean_of(key: str) -> float | None:
+        values = [r[key] for r in runs if r.get(key) is not None]
+        return float(np.mean(values)) if values else None
+
+    if not runs:
+        return MISSING
+    return (f"{format_score(mean_of('learned'))} / "
+            f"{format_score(mean_of('calibration_spearman'), signed=True)}")
 
 
 def plot_frontier(cells: list[dict[str, Any]], per_task: dict[float, int], order: str,

@@ -45,9 +45,11 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr-sampler",
-                                        "mssr-calibrated": "mssr"}.get(arm, arm)
+                                        "mssr-calibrated": "mssr",
+                                        "mssr-append": "mssr"}.get(arm, arm)
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
+    assert laws("mssr-append", flipped) == (*today[:3], "append", "off")
     assert laws("mssr-paper", []) == laws("mssr-paper", flipped) == paper
     paper_config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS["mssr-paper"]))
     schedule = paper_config.replay.schedule
@@ -72,9 +74,10 @@ def test_runs_are_planned_per_order_seed_arm_and_budget(tmp_path):
     assert len({run.run_dir for run in runs}) == len(runs)
 
 
-def record(arm, budget, order, seed, ap, bwt=-0.2, replayed=30.0):
+def record(arm, budget, order, seed, ap, bwt=-0.2, replayed=30.0, learned=0.9, spearman=None):
     return {"arm": arm, "budget": budget, "order": order, "seed": seed, "run_dir": "x",
-            "ap": ap, "bwt": bwt, "replayed_examples": 2 * replayed, "replayed_per_task": replayed}
+            "ap": ap, "bwt": bwt, "replayed_examples": 2 * replayed, "replayed_per_task": replayed,
+            "learned": learned, "calibration_spearman": spearman}
 
 
 def test_tuning_and_confirmation_runs_get_their_own_tables():
@@ -85,17 +88,43 @@ def test_tuning_and_confirmation_runs_get_their_own_tables():
                record("joint", None, "default", 0, 0.9, bwt=None, replayed=0.0)]
     text = bench.render_markdown(records, ["none", "uniform", "joint"], [0.1], {0.1: 640},
                                  ("default", 0), "python benchmarks/bench_frontier.py")
-    tuning, confirmation = text.split("### Confirmation runs")
+    tuning, seeds, orders = text.split("### Why")[0].split("### Confirmation runs")
     assert "| uniform | — | 0.500 / -0.200 / 30 |" in tuning
     assert "| none | 0.100 / -0.200 / 0 |" in tuning and "| joint | 0.900 / — / 0 |" in tuning
     assert "| Arm | no budget | 10% (640) |" in tuning
-    assert "order default seed 1, order reverse seed 0" in confirmation
-    assert "| uniform | — | 0.350 ± 0.071 / -0.200 / 30 |" in confirmation
+    assert seeds.startswith(": order default, seed 1\n") and orders.startswith(": order reverse,")
+    assert "| uniform | — | 0.300 / -0.200 / 30 |" in seeds
+    assert "| uniform | — | 0.400 / -0.200 / 30 |" in orders
+    assert "### Targets" not in text  # no shipped default among the arms
     cells = bench.frontier_cells(records, ["none", "uniform", "joint"], [0.1], "default")
     uniform = next(cell for cell in cells if cell["arm"] == "uniform")
     assert len(uniform["runs"]) == 3 and uniform["summary"]["seeds"] == [0, 1]
     assert uniform["summary"]["ap_mean"] == pytest.approx(0.4)
     assert (uniform["summary"]["ap_min"], uniform["summary"]["ap_max"]) == (0.3, 0.5)
+
+
+def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_and_calibration():
+    records = [record("uniform", b, "default", seed, ap, bwt=-0.3)
+               for seed, ap in ((0, 0.5), (1, 0.5), (2, 0.6)) for b in (0.01, 0.1)]
+    records += [record("mssr-default", 0.1, "default", 1, 0.55, bwt=-0.2, learned=0.7,
+                       spearman=0.2),
+                record("mssr-default", 0.1, "default", 2, 0.62, bwt=-0.45, learned=0.8,
+                       spearman=0.4),
+                record("mssr-default", 0.01, "default", 1, 0.5, bwt=-0.3),
+                record("mssr-default", 0.1, "default", 0, 0.1, learned=0.0)]  # tuning: left out
+    text = bench.render_markdown(records, ["uniform", "mssr-default"], [0.01, 0.03, 0.1],
+                                 {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
+    targets = text.split("### Targets")[1].split("###")[0]
+    # 10%: seeds 1 and 2 pair up; AP gain (0.05 + 0.02) / 2 = 0.035, BWT (0.1 - 0.15) / 2 < 0
+    assert ("| 10% (160) | 2 | +0.035 | +0.020 | -0.025 | AP ≥ uniform +0.02, better BWT "
+            "| **no** |") in targets
+    assert "| 1% (16) | 1 | +0.000 | +0.000 | +0.000 | AP ≥ uniform +0.00 | yes |" in targets
+    assert "| 3% (48) | 0 | — | — | — |" in targets
+    why = text.split("### Why")[1]
+    assert "| mssr-default | — | 0.900 / — | — | 0.500 / +0.300 |" in why  # all runs, tuning too
+    assert bench.learned_score([[0.5, 0.0], [0.2, 0.7]]) == 0.7
+    assert bench.learned_score([[None] * 3, [None] * 3, [0.9, 1.0, 1.0]]) is None  # joint
+    assert bench.learned_score([[0.5]]) is None
 
 
 @pytest.mark.slow
@@ -154,6 +183,6 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "102 runs"  # 3 seeds x (8 arms x 4 budgets + none + joint)
+    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
     assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
