@@ -17,12 +17,16 @@ class ConfigError(MSSRError, ValueError):
         where = f"{source}: " if source else ""
         super().__init__(f"{where}config field '{field}': {message}")
 
+    def __reduce__(self):  # rebuilt from its fields: it crosses process pools (execute_all)
+        return type(self), (self.field, self.message, self.source)
+
 
 class DataError(MSSRError, ValueError):
     """A data file is malformed; names the file, the line (1-based) and the field."""
 
     def __init__(self, path: str, message: str, line: int | None = None, field: str | None = None):
         self.path = str(path)
+        self.message = message
         self.line = line
         self.field = field
         where = self.path
@@ -31,6 +35,9 @@ class DataError(MSSRError, ValueError):
         if field is not None:
             where += f", field '{field}'"
         super().__init__(f"{where}: {message}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.message, self.line, self.field)
 
 
 class CheckpointError(MSSRError):

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from mssr.engine.launch import execute_all, prepare_run_dir
+from mssr.errors import ConfigError
 from mssr.run_config import dump_config
 
 pytestmark = pytest.mark.slow
@@ -79,3 +81,15 @@ def test_existing_run_is_not_overwritten_without_a_flag(make_config, tmp_path):
     again = run_cli(["run", str(config_path), *output])
     assert again.returncode == 2 and "--resume" in again.stderr and "--overwrite" in again.stderr
     assert run_cli(["run", str(config_path), *output, "--overwrite"]).returncode == 0
+
+
+def test_a_config_error_in_a_worker_of_execute_all_reaches_the_caller(make_config, tmp_path):
+    """Two runs side by side whose directories hold other runs: each worker's ConfigError
+    comes back through the process pool with its message (it once broke the pool instead)."""
+    configs = [make_config("replay.strategy=none", f"output={tmp_path / name}")
+               for name in ("a", "b")]
+    for config in configs:
+        prepare_run_dir(Path(config.output), make_config("replay.strategy=uniform"),
+                        resume=False, overwrite=False)
+    with pytest.raises(ConfigError, match="holds a run with a different config"):
+        execute_all(configs, jobs=2)
