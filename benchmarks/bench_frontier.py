@@ -188,10 +188,12 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
     if SHIPPED in arms and BASELINE in arms:
         sections.append(targets_section(confirmation, budgets, per_task))
     sections.append("### Why: how well each arm learned the new tasks, and how well its memory "
-                    "model predicted forgetting (all runs)\n\nCells: mean score of tasks 2..T "
-                    "just after their own training (A[j][j]) / mean Spearman of predicted against "
-                    "observed retention of the replayed examples (results.json `calibration`).\n\n"
-                    + frontier_table(records, arms, budgets, per_task, why_text))
+                    f"model predicted forgetting (every seed of order {tuning[0]})\n\nCells: mean "
+                    "score of tasks 2..T just after their own training (A[j][j]) / mean Spearman "
+                    "of predicted against observed retention of the replayed examples "
+                    "(results.json `calibration`).\n\n"
+                    + frontier_table([r for r in records if r["order"] == tuning[0]], arms,
+                                     budgets, per_task, why_text))
     return "\n\n".join(sections)
 
 
