@@ -363,17 +363,18 @@ def main(argv: list[str] | None = None) -> None:
                   f"{run.run_dir}")
         print(f"{len(runs)} runs")
         return
-    finished = sum((run.run_dir / "results.json").exists() for run in runs)
+    finished = [run for run in runs if (run.run_dir / "results.json").exists()]
     started = time.perf_counter()
     if args.report_only:
-        runs = [run for run in runs if (run.run_dir / "results.json").exists()]
+        runs = finished
         if not runs:
             raise MSSRError(f"--report-only: no finished run under {args.output}")
         print(f"== report of the {len(runs)} finished runs; nothing trained", flush=True)
         run_dirs = [run.run_dir for run in runs]
     else:
         jobs = max(1, min(args.jobs, len(runs)))
-        print(f"== {len(runs)} runs ({finished} finished before), {jobs} at a time", flush=True)
+        print(f"== {len(runs)} runs ({len(finished)} finished before), {jobs} at a time",
+              flush=True)
         run_dirs = execute_all([run.config for run in runs], jobs)
     wall_seconds = time.perf_counter() - started
     results = [load_results(run_dir) for run_dir in run_dirs]
@@ -395,7 +396,7 @@ def main(argv: list[str] | None = None) -> None:
     atomic_write_bytes(args.output / "frontier.json", json.dumps(frontier, indent=2).encode())
     atomic_write_bytes(args.output / "frontier.md", (markdown + "\n").encode())
     plot_frontier(cells, per_task, args.orders[0], args.output / "frontier.png")
-    print(f"\n{markdown}\n\n{len(runs)} runs ({finished} reused), wall time "
+    print(f"\n{markdown}\n\n{len(runs)} runs ({len(finished)} reused), wall time "
           f"{wall_seconds / 60:.1f} min; {args.output / 'frontier.md'}, frontier.json, "
           "frontier.png")
 
