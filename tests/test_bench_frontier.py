@@ -48,6 +48,7 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
                                         "mssr-calibrated": "mssr",
                                         "mssr-append": "mssr"}.get(arm, arm)
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
+    assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
     assert laws("mssr-append", flipped) == (*today[:3], "append", "off")
     assert laws("mssr-paper", []) == laws("mssr-paper", flipped) == paper
@@ -95,7 +96,7 @@ def test_tuning_and_confirmation_runs_get_their_own_tables():
     assert seeds.startswith(": order default, seed 1\n") and orders.startswith(": order reverse,")
     assert "| uniform | — | 0.300 / -0.200 / 30 |" in seeds
     assert "| uniform | — | 0.400 / -0.200 / 30 |" in orders
-    assert "### Targets" not in text  # no shipped default among the arms
+    assert "### Targets" not in text  # no candidate among the arms
     cells = bench.frontier_cells(records, ["none", "uniform", "joint"], [0.1], "default")
     uniform = next(cell for cell in cells if cell["arm"] == "uniform")
     assert len(uniform["runs"]) == 3 and uniform["summary"]["seeds"] == [0, 1]
@@ -125,6 +126,11 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     records.append(record("mssr-default", 0.1, "reverse", 0, 0.5, learned=0.1, spearman=-0.9))
     assert why in bench.render_markdown(records, ["uniform", "mssr-default"], [0.01, 0.03, 0.1],
                                         {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
+    records.append(record("mssr-every-step", 0.1, "default", 2, 0.7, bwt=-0.1))
+    both = bench.render_markdown(records, ["uniform", "mssr-default", "mssr-every-step"], [0.1],
+                                 {0.1: 160}, ("default", 0), "cmd").split("### Targets: ")[1:]
+    assert [section.split(" ")[0] for section in both] == ["mssr-default", "mssr-every-step"]
+    assert "| 10% (160) | 1 | +0.100 | +0.100 | +0.200 |" in both[1]  # seed 2 only
     assert bench.learned_score([[0.5, 0.0], [0.2, 0.7]]) == 0.7
     assert bench.learned_score([[None] * 3, [None] * 3, [0.9, 1.0, 1.0]]) is None  # joint
     assert bench.learned_score([[0.5]]) is None
@@ -186,6 +192,6 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
+    assert out[-1] == "126 runs"  # 3 seeds x (10 arms x 4 budgets + none + joint)
     assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())

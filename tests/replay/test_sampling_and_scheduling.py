@@ -116,7 +116,7 @@ def test_fixed_interval_fires_every_interval_from_the_task_start():
 
 
 @pytest.mark.parametrize("strategy", ["uniform", "fixed", "mssr", "mssr-sampler",
-                                      "mssr-scheduler", "forever"])
+                                      "mssr-every-step", "mssr-scheduler", "forever"])
 def test_matched_budget_spends_about_the_same(strategy):
     reference = planned_replays(ReplayConfig(strategy="mssr"), 300, 16)
     matched = match_budget(ReplayConfig(strategy=strategy), reference, 300, 16)
@@ -181,11 +181,12 @@ def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
     assert trigger.replay_count(9, 16) == (0, False)
 
 
-def test_uniform_spreads_a_fractional_share_evenly_over_the_task():
-    matched = match_budget(ReplayConfig(strategy="uniform"), 150, 300, 16)
+@pytest.mark.parametrize("strategy", ["uniform", "mssr-every-step"])
+def test_every_step_replay_spreads_a_fractional_share_evenly_over_the_task(strategy):
+    matched = match_budget(ReplayConfig(strategy=strategy), 150, 300, 16)
     from mssr.replay.strategy import REGISTRY
 
-    schedule = REGISTRY["uniform"][0](matched)
+    schedule = REGISTRY[strategy][0](matched)
     schedule.start_task(0)
     counts = [schedule.replay_count(step, 16)[0] for step in range(300)]
     assert sum(counts) == 150 and set(counts) == {0, 1}

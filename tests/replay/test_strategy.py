@@ -12,6 +12,7 @@ import pytest
 from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, build_strategy
 from mssr.replay.config import BaselineConfig, BufferConfig, ForeverConfig, ReplayConfig
+from mssr.replay.samplers import WeightedSampler
 
 TASK_SIZE, BATCH, STEPS = 40, 8, 30
 
@@ -100,6 +101,16 @@ def test_budget_cap_limits_replay_per_task():
     per_task = [sum(len(ids) for kind, step, ids in log if kind == "plan"
                     and task * STEPS <= step < (task + 1) * STEPS) for task in range(3)]
     assert per_task == [0, 12, 12]
+
+
+def test_mssr_every_step_is_uniforms_schedule_with_the_memory_sampler():
+    every_step = build_strategy(config("mssr-every-step"), seed=0)
+    uniform = build_strategy(config("uniform"), seed=0)
+    assert isinstance(every_step.sampler, WeightedSampler)
+    assert not isinstance(uniform.sampler, WeightedSampler)
+    counts = [[len(ids) for kind, _, ids in drive(strategy, range(3)) if kind == "plan"]
+              for strategy in (every_step, uniform)]
+    assert counts[0] == counts[1] and sum(counts[0]) > 0
 
 
 def test_unknown_strategy_lists_the_valid_ones():

@@ -42,7 +42,7 @@ from mssr.replay import build_strategy
 from mssr.replay.strategy import ReplayStrategy
 from mssr.run_config import RunConfig
 
-MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-scheduler")
+MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-every-step", "mssr-scheduler")
 
 
 def close_task(progress: Progress, strategy: ReplayStrategy, scores: list[float | None]

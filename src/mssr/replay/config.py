@@ -10,7 +10,7 @@ from typing import Literal
 from mssr.typed_config import help_field, require
 
 STRATEGY_NAMES = ("none", "uniform", "fixed", "loss", "accuracy", "mssr", "mssr-sampler",
-                  "mssr-scheduler", "forever")
+                  "mssr-every-step", "mssr-scheduler", "forever")
 
 
 @dataclass

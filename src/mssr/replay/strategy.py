@@ -164,6 +164,7 @@ REGISTRY: dict[str, tuple[Callable[[ReplayConfig], Scheduler], bool]] = {
     "accuracy": (lambda config: AccuracyTrigger(config.baseline, config.schedule.window), False),
     "mssr": (lambda config: memory_schedule(config.schedule), True),
     "mssr-sampler": (_fixed, True),
+    "mssr-every-step": (lambda config: EveryStep(config.baseline), True),
     "mssr-scheduler": (lambda config: memory_schedule(config.schedule), False),
     "forever": (lambda config: ModelTimeSchedule(config.forever, config.baseline,
                                                  config.schedule.window), False),
