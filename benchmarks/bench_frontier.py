@@ -55,12 +55,11 @@ ARMS: dict[str, tuple[str, ...]] = {
     "accuracy": tuple(strategy_overrides("accuracy")),
     "mssr": (*strategy_overrides("mssr"), *TODAY_LAWS),
     "mssr-paper": (*strategy_overrides("mssr"), *PAPER_LAWS),
-    "mssr-default": ("joint=false",),  # the regime config's own replay settings
-    "mssr-sampler": (*strategy_overrides("mssr-sampler"), *TODAY_LAWS),
     "mssr-calibrated": (*strategy_overrides("mssr"), *TODAY_LAWS,
                         "replay.memory.calibrate=per_task"),
-    "mssr-append": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.mode=append"),
+    "mssr-sampler": (*strategy_overrides("mssr-sampler"), *TODAY_LAWS),
     "mssr-every-step": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS),
+    "mssr-append": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.mode=append"),
     "joint": (*strategy_overrides("joint"), "replay_budget=null"),
 }
 """Each arm's config overrides (docs/MSSR.md gives every law and its source). `mssr` pins this
@@ -68,17 +67,16 @@ project's laws ([ours]: risk_softmax sampler, raw loss, geometric schedule, repl
 slots, no calibration) so a later change of defaults leaves it alone; `mssr-paper` pins the
 laws docs/MSSR.md marks [reading] (inverse_strength sampler, ema_quantile loss, the sequence
 1, 2, 4, 7, 15 x 10 steps) and keeps the rest ours (append is open in the paper, calibration
-ours); `mssr-default` is MSSR as shipped: the regime config's replay settings, nothing pinned
-(configs/demo.yaml ships `mssr-sampler`, chosen on seed 0 by the rule in BENCHMARKS.md). Two
-ablations chose that default: `mssr-sampler` (the memory sampler on evenly spaced events) and
-`mssr-calibrated` (today's laws with the decay scale fitted per task). `mssr-append` is a
-diagnostic, not a candidate: today's MSSR with replayed examples added to the batch instead of
-taking current-task slots. `mssr-every-step` is round 2's one candidate (BENCHMARKS.md): the
-memory sampler on uniform's every-step share. `none` (the forgetting floor) and `joint` (the ceiling) run without
-a budget."""
+ours). Round 1 chose between those two, `mssr-sampler` (the memory sampler on evenly spaced
+events) and `mssr-calibrated` (today's laws with the decay scale fitted per task); round 2 put
+its one candidate, `mssr-every-step` (the memory sampler on uniform's every-step share),
+against round 1's choice. The regime configs ship SHIPPED (a test holds them to it), so its
+runs confirm MSSR as shipped. `mssr-append` is a diagnostic, not a candidate: today's MSSR
+with replayed examples added to the batch instead of taking current-task slots. `none` (the
+forgetting floor) and `joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
-SHIPPED, BASELINE = "mssr-default", "uniform"
-CANDIDATES = (SHIPPED, "mssr-every-step")  # the arms held to TARGETS: shipped, and round 2's
+SHIPPED, BASELINE = "mssr-every-step", "uniform"
+CANDIDATES = ("mssr-sampler", SHIPPED)  # held to TARGETS: round 1's choice, round 2's (shipped)
 TARGETS = {0.03: (0.02, True), 0.1: (0.02, True)}
 """Issue 11's targets for the shipped default against uniform on the confirmation runs, per
 budget share: (least AP gain, better BWT required); every other budget: AP not below."""

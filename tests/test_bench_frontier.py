@@ -44,8 +44,7 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
 
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
-        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-default": "mssr-sampler",
-                                        "mssr-calibrated": "mssr",
+        assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
                                         "mssr-append": "mssr"}.get(arm, arm)
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
@@ -55,11 +54,14 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
     paper_config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS["mssr-paper"]))
     schedule = paper_config.replay.schedule
     assert (schedule.intervals, schedule.interval_unit) == ([1, 2, 4, 7, 15], 10)
-    assert laws("mssr-default", flipped) == ("inverse_strength", "ema_quantile", "saturating",
-                                             "append", "global")  # nothing pinned
-    assert list(bench.ARMS["mssr-default"]) == ["joint=false"]  # the config's own strategy
     for arm in bench.UNBUDGETED:
         assert load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm])).replay_budget is None
+
+
+@pytest.mark.parametrize("config_file", sorted(bench.REGIME_CONFIGS.values()))
+def test_the_shipped_arm_is_what_the_regime_configs_ship(config_file):
+    shipped = load_config(config_file, list(bench.ARMS[bench.SHIPPED]))
+    assert load_config(config_file) == shipped  # its runs confirm MSSR as shipped
 
 
 def test_runs_are_planned_per_order_seed_arm_and_budget(tmp_path):
@@ -107,13 +109,13 @@ def test_tuning_and_confirmation_runs_get_their_own_tables():
 def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_and_calibration():
     records = [record("uniform", b, "default", seed, ap, bwt=-0.3)
                for seed, ap in ((0, 0.5), (1, 0.5), (2, 0.6)) for b in (0.01, 0.1)]
-    records += [record("mssr-default", 0.1, "default", 1, 0.55, bwt=-0.2, learned=0.7,
+    records += [record("mssr-every-step", 0.1, "default", 1, 0.55, bwt=-0.2, learned=0.7,
                        spearman=0.2),
-                record("mssr-default", 0.1, "default", 2, 0.62, bwt=-0.45, learned=0.8,
+                record("mssr-every-step", 0.1, "default", 2, 0.62, bwt=-0.45, learned=0.8,
                        spearman=0.4),
-                record("mssr-default", 0.01, "default", 1, 0.5, bwt=-0.3),
-                record("mssr-default", 0.1, "default", 0, 0.1, learned=0.0)]  # tuning: left out
-    text = bench.render_markdown(records, ["uniform", "mssr-default"], [0.01, 0.03, 0.1],
+                record("mssr-every-step", 0.01, "default", 1, 0.5, bwt=-0.3),
+                record("mssr-every-step", 0.1, "default", 0, 0.1, learned=0.0)]  # tuning: left out
+    text = bench.render_markdown(records, ["uniform", "mssr-every-step"], [0.01, 0.03, 0.1],
                                  {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
     targets = text.split("### Targets")[1].split("###")[0]
     # 10%: seeds 1 and 2 pair up; AP gain (0.05 + 0.02) / 2 = 0.035, BWT (0.1 - 0.15) / 2 < 0
@@ -122,15 +124,15 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     assert "| 1% (16) | 1 | +0.000 | +0.000 | +0.000 | AP ≥ uniform +0.00 | yes |" in targets
     assert "| 3% (48) | 0 | — | — | — |" in targets
     why = text.split("### Why")[1]
-    assert "| mssr-default | — | 0.900 / — | — | 0.500 / +0.300 |" in why  # all seeds, tuning too
-    records.append(record("mssr-default", 0.1, "reverse", 0, 0.5, learned=0.1, spearman=-0.9))
-    assert why in bench.render_markdown(records, ["uniform", "mssr-default"], [0.01, 0.03, 0.1],
+    assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why  # all seeds, tuning too
+    records.append(record("mssr-every-step", 0.1, "reverse", 0, 0.5, learned=0.1, spearman=-0.9))
+    assert why in bench.render_markdown(records, ["uniform", "mssr-every-step"], [0.01, 0.03, 0.1],
                                         {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
-    records.append(record("mssr-every-step", 0.1, "default", 2, 0.7, bwt=-0.1))
-    both = bench.render_markdown(records, ["uniform", "mssr-default", "mssr-every-step"], [0.1],
+    records.append(record("mssr-sampler", 0.1, "default", 2, 0.7, bwt=-0.1))
+    both = bench.render_markdown(records, ["uniform", "mssr-sampler", "mssr-every-step"], [0.1],
                                  {0.1: 160}, ("default", 0), "cmd").split("### Targets: ")[1:]
-    assert [section.split(" ")[0] for section in both] == ["mssr-default", "mssr-every-step"]
-    assert "| 10% (160) | 1 | +0.100 | +0.100 | +0.200 |" in both[1]  # seed 2 only
+    assert [section.split(" ")[0] for section in both] == ["mssr-sampler", "mssr-every-step"]
+    assert "| 10% (160) | 1 | +0.100 | +0.100 | +0.200 |" in both[0]  # seed 2 only
     assert bench.learned_score([[0.5, 0.0], [0.2, 0.7]]) == 0.7
     assert bench.learned_score([[None] * 3, [None] * 3, [0.9, 1.0, 1.0]]) is None  # joint
     assert bench.learned_score([[0.5]]) is None
@@ -192,6 +194,6 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "126 runs"  # 3 seeds x (10 arms x 4 budgets + none + joint)
+    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
     assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())

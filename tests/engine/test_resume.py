@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from mssr.engine.launch import execute_all, prepare_run_dir
+from mssr.engine.launch import execute_all, prepare_run_dir, same_run
 from mssr.errors import ConfigError
 from mssr.run_config import dump_config
 
@@ -93,3 +93,12 @@ def test_a_config_error_in_a_worker_of_execute_all_reaches_the_caller(make_confi
                         resume=False, overwrite=False)
     with pytest.raises(ConfigError, match="holds a run with a different config"):
         execute_all(configs, jobs=2)
+
+
+def test_a_joint_run_resumes_whatever_its_unused_replay_settings(make_config):
+    joint = make_config("joint=true", "replay.strategy=mssr")
+    assert same_run(joint, make_config("joint=true", "replay.strategy=mssr-every-step",
+                                       "replay_budget=16"))
+    assert not same_run(joint, make_config("joint=true", "train.lr=0.02"))
+    assert not same_run(make_config("replay.strategy=mssr"),
+                        make_config("replay.strategy=mssr-every-step"))

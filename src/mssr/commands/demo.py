@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import argparse
 
-DEMO_STRATEGIES = ("none", "uniform", "mssr-sampler")  # MSSR as shipped: configs/demo.yaml
+DEMO_STRATEGIES = ("none", "uniform", "mssr-every-step")  # MSSR as shipped: configs/demo.yaml
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

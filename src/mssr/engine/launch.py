@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import multiprocessing
 import os
 import shutil
@@ -29,16 +30,26 @@ def prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, overwrite: b
         if not resume:
             raise ConfigError("output", f"{run_dir} already holds a run: pass --resume to "
                               "continue it or --overwrite to replace it")
-        if load_config(saved) != config:
+        if not same_run(load_config(saved), config):
             raise ConfigError("output", f"{run_dir} holds a run with a different config "
                               f"({saved}); resume it with that config or use another --output")
-    elif run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
+        return  # resumed: the saved config stays the record
+    if run_dir.exists() and any(run_dir.iterdir()) and not overwrite:
         raise ConfigError("output", f"{run_dir} is not empty and holds no mssr run: choose "
                           "another --output or pass --overwrite")
     if overwrite and run_dir.exists():
         shutil.rmtree(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(saved, dump_config(config).encode())
+
+
+def same_run(saved: RunConfig, config: RunConfig) -> bool:
+    """Whether `config` continues the saved run: equal, except that joint runs, which replay
+    nothing, ignore the replay settings (a changed shipped strategy does not orphan them)."""
+    if saved.joint and config.joint:
+        saved = dataclasses.replace(saved, replay=config.replay,
+                                    replay_budget=config.replay_budget)
+    return saved == config
 
 
 def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False,
