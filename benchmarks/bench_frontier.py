@@ -129,7 +129,16 @@ def run_record(run: PlannedRun, results: dict[str, Any]) -> dict[str, Any]:
             # the buffer is empty during the first task: replay is spent on the later ones
             "replayed_per_task": replayed / max(1, len(results["tasks"]) - 1),
             "learned": learned_score(results["acc_matrix"]),
-            "calibration_spearman": (results.get("calibration") or {}).get("spearman")}
+            "calibration_spearman": (results.get("calibration") or {}).get("spearman"),
+            "tasks": results["tasks"], "acc_matrix": results["acc_matrix"],
+            "replays_by_task": replays_by_task(results)}
+
+
+def replays_by_task(results: dict[str, Any]) -> list[int]:
+    """How many replays each task's buffered examples got (every replay is a calibration
+    measurement, tagged with its example's task)."""
+    tasks = (results.get("calibration") or {}).get("task", [])
+    return np.bincount(np.asarray(tasks, dtype=int), minlength=len(results["tasks"])).tolist()
 
 
 def learned_score(acc_matrix: list[list[float]]) -> float | None:
@@ -190,6 +199,9 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
     if BASELINE in arms:
         sections += [targets_section(confirmation, candidate, budgets, per_task)
                      for candidate in CANDIDATES if candidate in arms]
+    tuning_runs = [r for r in records if is_tuning(r) and r["budget"] == min(budgets)]
+    if tuning_runs:
+        sections.append(replays_section(tuning_runs, arms, per_task[min(budgets)], tuning))
     sections.append("### Why: how well each arm learned the new tasks, and how well its memory "
                     f"model predicted forgetting (every seed of order {tuning[0]})\n\nCells: mean "
                     "score of tasks 2..T just after their own training (A[j][j]) / mean Spearman "
@@ -198,6 +210,24 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
                     + frontier_table([r for r in records if r["order"] == tuning[0]], arms,
                                      budgets, per_task, why_text))
     return "\n\n".join(sections)
+
+
+def replays_section(runs: list[dict[str, Any]], arms: list[str], per_task: int,
+                    tuning: tuple[str, int]) -> str:
+    """Per arm of the tuning run at one budget: each task's replays, its score just after its
+    own training and at the end; shows whom a sampler spends its replays on."""
+    tasks = runs[0]["tasks"]
+    rows = []
+    for arm in arms:
+        run = next((r for r in runs if r["arm"] == arm), None)
+        if run is not None:
+            matrix = run["acc_matrix"]
+            rows.append([arm, *(f"{run['replays_by_task'][j]} / {format_score(matrix[j][j])} → "
+                                f"{format_score(matrix[-1][j])}" for j in range(len(tasks)))])
+    return (f"### Where the replays went: order {tuning[0]}, seed {tuning[1]}, {per_task:,} "
+            "replayed examples per task\n\nCells: replays of the task's buffered examples / its "
+            "score just after its own training → at the end.\n\n"
+            + markdown_table(["Arm", *tasks], rows))
 
 
 def targets_section(records: list[dict[str, Any]], candidate: str, budgets: list[float],

@@ -77,10 +77,27 @@ def test_runs_are_planned_per_order_seed_arm_and_budget(tmp_path):
     assert len({run.run_dir for run in runs}) == len(runs)
 
 
-def record(arm, budget, order, seed, ap, bwt=-0.2, replayed=30.0, learned=0.9, spearman=None):
+def record(arm, budget, order, seed, ap, bwt=-0.2, replayed=30.0, learned=0.9, spearman=None,
+           by_task=(40, 20, 0)):
     return {"arm": arm, "budget": budget, "order": order, "seed": seed, "run_dir": "x",
             "ap": ap, "bwt": bwt, "replayed_examples": 2 * replayed, "replayed_per_task": replayed,
-            "learned": learned, "calibration_spearman": spearman}
+            "learned": learned, "calibration_spearman": spearman, "tasks": ["a", "b", "c"],
+            "acc_matrix": [[0.5, 0.0, 0.0], [0.4, 1.0, 0.0], [0.3, 0.25, 1.0]],
+            "replays_by_task": list(by_task)}
+
+
+def test_where_the_replays_went_counts_each_tasks_replays_on_the_tuning_run():
+    results = {"tasks": ["a", "b", "c"], "calibration": {"task": [0, 1, 0, 0]}}
+    assert bench.replays_by_task(results) == [3, 1, 0]
+    assert bench.replays_by_task({"tasks": ["a"], "calibration": None}) == [0]
+    records = [record("uniform", 0.01, "default", 0, 0.5, by_task=(30, 30, 0)),
+               record("uniform", 0.1, "default", 0, 0.5, by_task=(99, 99, 0)),
+               record("uniform", 0.01, "default", 1, 0.5, by_task=(77, 77, 0))]
+    text = bench.render_markdown(records, ["uniform"], [0.01, 0.1], {0.01: 16, 0.1: 160},
+                                 ("default", 0), "cmd")
+    section = text.split("### Where the replays went: order default, seed 0, 16 ")[1]
+    assert "| uniform | 30 / 0.500 → 0.300 | 30 / 1.000 → 0.250 | 0 / 1.000 → 1.000 |" in (
+        section.split("###")[0])
 
 
 def test_tuning_and_confirmation_runs_get_their_own_tables():
