@@ -178,9 +178,9 @@ def frontier_cells(records: list[dict[str, Any]], arms: list[str], budgets: list
 
 def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: list[float],
                     per_task: dict[float, int], tuning: tuple[str, int], command: str) -> str:
-    """The tuning run's table, one confirmation table per order, the targets of each candidate
-    (the shipped default, round 2's) against uniform on the confirmation runs, and what each arm
-    learned and predicted."""
+    """The tuning run's table, one confirmation table per order, the targets of each default
+    candidate (round 1's, the shipped one) against uniform on the confirmation runs, where the
+    tuning run's replays went at the smallest budget, and what each arm learned and predicted."""
     def is_tuning(record: dict[str, Any]) -> bool:
         return (record["order"], record["seed"]) == tuning
 

@@ -141,7 +141,8 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     assert "| 1% (16) | 1 | +0.000 | +0.000 | +0.000 | AP ≥ uniform +0.00 | yes |" in targets
     assert "| 3% (48) | 0 | — | — | — |" in targets
     why = text.split("### Why")[1]
-    assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why  # all seeds, tuning too
+    # all seeds, the tuning run's too
+    assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why
     records.append(record("mssr-every-step", 0.1, "reverse", 0, 0.5, learned=0.1, spearman=-0.9))
     assert why in bench.render_markdown(records, ["uniform", "mssr-every-step"], [0.01, 0.03, 0.1],
                                         {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")

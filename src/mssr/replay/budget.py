@@ -73,10 +73,10 @@ def with_allowance(config: ReplayConfig, steps_per_task: int, batch_size: int) -
 def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
                  batch_size: int) -> ReplayConfig:
     """A copy that spends about `budget` examples per task: every-step schedules (uniform,
-    mssr-every-step) get the share of every batch that adds up to it, fixed-interval schedules the interval that comes closest, forever
-    the share per event that comes closest on its planned days; every strategy gets
-    `budget_per_task = budget` as a hard cap; MSSR's schedules keep their event times and scale
-    their volume (`_scaled_volume`)."""
+    mssr-every-step) get the share of every batch that adds up to it, fixed-interval schedules
+    the interval that comes closest, forever the share per event that comes closest on its
+    planned days; every strategy gets `budget_per_task = budget` as a hard cap; MSSR's schedules
+    keep their event times and scale their volume (`_scaled_volume`)."""
     baseline = config.baseline
     if config.strategy in ("uniform", "mssr-every-step"):
         share = budget / (steps_per_task * batch_size)
