@@ -199,9 +199,10 @@ def render_markdown(records: list[dict[str, Any]], arms: list[str], budgets: lis
     if BASELINE in arms:
         sections += [targets_section(confirmation, candidate, budgets, per_task)
                      for candidate in CANDIDATES if candidate in arms]
-    tuning_runs = [r for r in records if is_tuning(r) and r["budget"] == min(budgets)]
+    smallest = min(budgets)
+    tuning_runs = [r for r in records if is_tuning(r) and r["budget"] == smallest]
     if tuning_runs:
-        sections.append(replays_section(tuning_runs, arms, per_task[min(budgets)], tuning))
+        sections.append(replays_section(tuning_runs, arms, per_task[smallest], tuning))
     sections.append("### Why: how well each arm learned the new tasks, and how well its memory "
                     f"model predicted forgetting (every seed of order {tuning[0]})\n\nCells: mean "
                     "score of tasks 2..T just after their own training (A[j][j]) / mean Spearman "

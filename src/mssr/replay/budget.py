@@ -6,6 +6,7 @@ import dataclasses
 
 from mssr.replay.config import STRATEGY_NAMES, ReplayConfig, ScheduleConfig
 from mssr.replay.model_time import ModelTimeSchedule
+from mssr.replay.schedulers import EveryStep, FixedInterval
 from mssr.replay.strategy import REGISTRY, max_replay
 from mssr.typed_config import require
 
@@ -72,16 +73,18 @@ def with_allowance(config: ReplayConfig, steps_per_task: int, batch_size: int) -
 
 def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
                  batch_size: int) -> ReplayConfig:
-    """A copy that spends about `budget` examples per task: every-step schedules (uniform,
-    mssr-every-step) get the share of every batch that adds up to it, fixed-interval schedules
-    the interval that comes closest, forever the share per event that comes closest on its
-    planned days; every strategy gets `budget_per_task = budget` as a hard cap; MSSR's schedules
-    keep their event times and scale their volume (`_scaled_volume`)."""
+    """A copy that spends about `budget` examples per task, set by the kind of schedule the
+    strategy runs (REGISTRY): every-step schedules (uniform, mssr-every-step) get the share of
+    every batch that adds up to it, fixed-interval schedules the interval that comes closest,
+    forever the share per event that comes closest on its planned days; every strategy gets
+    `budget_per_task = budget` as a hard cap; MSSR's schedules keep their event times and scale
+    their volume (`_scaled_volume`)."""
     baseline = config.baseline
-    if config.strategy in ("uniform", "mssr-every-step"):
+    scheduler = REGISTRY[config.strategy][0](config)
+    if isinstance(scheduler, EveryStep):
         share = budget / (steps_per_task * batch_size)
         baseline = dataclasses.replace(baseline, ratio=min(1.0, share))
-    elif config.strategy in ("fixed", "mssr-sampler"):
+    elif isinstance(scheduler, FixedInterval):
         def spend(interval: int) -> int:
             trial = dataclasses.replace(config, budget_per_task=None, baseline=dataclasses.replace(
                 baseline, interval=interval))
@@ -89,7 +92,7 @@ def match_budget(config: ReplayConfig, budget: int, steps_per_task: int,
 
         best = min(range(1, steps_per_task + 1), key=lambda i: (abs(spend(i) - budget), -i))
         baseline = dataclasses.replace(baseline, interval=best)
-    elif config.strategy == "forever":
+    elif isinstance(scheduler, ModelTimeSchedule):
         def spend_at(per_batch: int) -> int:
             trial = dataclasses.replace(config, budget_per_task=None, baseline=dataclasses.replace(
                 baseline, ratio=per_batch / batch_size))
