@@ -22,10 +22,10 @@ import torch
 
 from mssr.data.formatting import collate
 from mssr.engine import model as model_io
-from mssr.engine.data_order import stream_indices
 from mssr.engine.recipe import ContinualRun
 from mssr.losses import token_losses
 from mssr.paths import CONFIGS_DIR
+from mssr.replay.driver import stream_indices
 from mssr.run_config import load_config
 
 
@@ -54,7 +54,7 @@ class PlainLoop:
 
 def tokens_of(run: ContinualRun) -> int:
     ledger = run.progress.ledger
-    return ledger["new_tokens"] + ledger["replayed_tokens"]
+    return ledger.new_tokens + ledger.replayed_tokens
 
 
 def measure(config_path: Path, rounds: int, steps: int, overrides: list[str]) -> dict:
@@ -64,20 +64,18 @@ def measure(config_path: Path, rounds: int, steps: int, overrides: list[str]) ->
     with tempfile.TemporaryDirectory() as run_dir:
         run = ContinualRun(config, Path(run_dir), show_progress=False)
         run.setup()
-        phase_ids = run.phases[0][1]
-        run.start_phase(phase_ids)
         plain_model = model_io.load_model(config.model, config.lora, torch.device("cpu"))
         plain = PlainLoop(plain_model, run.tokenizer, run.tasks[0].encoded,
                           config.train.batch_size, config.train.lr, config.seed)
         bar = _NoBar()
         for _ in range(2):  # warm-up both
-            run.train_step(phase_ids, bar)
+            run.train_step(bar)
             plain.step()
         engine_rates, plain_rates = [], []
         for _ in range(rounds):
             before, started = tokens_of(run), time.perf_counter()
             for _ in range(steps):
-                run.train_step(phase_ids, bar)
+                run.train_step(bar)
             engine_rates.append((tokens_of(run) - before) / (time.perf_counter() - started))
             tokens, started = 0, time.perf_counter()
             for _ in range(steps):

@@ -29,6 +29,11 @@ def test_engine_run_matches_the_reference(name, tmp_path):
     recorded = REFERENCE["runs"][name]
     assert fresh["batches"] == recorded["batches"]
     assert _without_added_keys(fresh["results"], recorded["results"]) == recorded["results"]
+    resolved, budget = fresh["results"]["resolved_replay"], fresh["results"]["replay_budget"]
+    if name.startswith("smoke-matched/"):  # results.json says what the budget set
+        assert resolved["budget_per_task"] == budget["per_task"]
+    assert resolved["strategy"] == ("none" if name.endswith("/joint") else
+                                    fresh["results"]["strategy"])
 
 
 def test_simulation_matches_the_reference():

@@ -20,14 +20,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from mssr.replay import (
-    STRATEGY_NAMES,
-    ReplayStrategy,
-    build_strategy,
-    match_budget,
-    planned_replays,
-)
+from mssr.replay import STRATEGY_NAMES, ReplayStrategy, planned_replays
 from mssr.replay.config import ReplayConfig
+from mssr.replay.driver import ReplayDriver
 from mssr.typed_config import apply_overrides, from_mapping, to_mapping
 
 ID_STRIDE = 1_000_000
@@ -103,6 +98,7 @@ class World:
 @dataclass
 class SimulationResult:
     strategy: str  # the arm's label
+    replays: bool  # whether the arm's strategy replays at all (the baseline does not)
     replayed_examples: int
     replay_events: int
     probe_tokens: int
@@ -115,39 +111,39 @@ class SimulationResult:
 
 
 def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, batch_size: int,
-                      examples_per_task: int, seed: int,
+                      examples_per_task: int, seed: int, budget: int | None = None,
                       label: str | None = None) -> SimulationResult:
-    """Run one strategy through a fresh world built from `seed`."""
+    """Run one strategy (at `budget` replays per task, if given) through a fresh world built
+    from `seed`, driven step by step as a trainer drives it (replay/driver.py)."""
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     world = World.create(tasks, examples_per_task, world_rng)
-    strategy = build_strategy(config, seed=seed)
+    driver = ReplayDriver(config, budget, [task * ID_STRIDE + np.arange(examples_per_task)
+                                           for task in range(tasks)],
+                          steps_per_task, batch_size, seed)
+    strategy, progress = driver.strategy, driver.progress
     timeline, errors = [], []
-    step = 0
-    for task in range(tasks):
-        candidates = task * ID_STRIDE + np.arange(examples_per_task, dtype=np.int64)
-        strategy.start_task(task, step, candidates)
-        for _ in range(steps_per_task):
-            probe = strategy.probe_ids(step)
-            if probe is not None:
-                probe_task, probe_row = np.divmod(probe, ID_STRIDE)
-                recalled = world.retention(step)[probe_task, probe_row] > 0.5
-                strategy.report_probe(step, float(recalled.mean()), tokens=32 * len(probe))
-            replay = strategy.plan(step, batch_size)
-            current = train_rng.choice(candidates, strategy.current_count(batch_size,
-                                                                          len(replay)),
-                                       replace=False)
-            ids = np.concatenate([current, replay])
-            losses = world.train(ids, step, train_rng)
-            strategy.observe(step, ids, losses, task_loss=float(losses[:len(current)].mean()),
-                             update_norm=UPDATE_SIZE)
-            timeline.append(len(replay))
-            step += 1
-        if len(strategy.tracker):
-            errors.append(np.abs(true_retention(world, strategy, step)
-                                 - strategy.tracker.retention(strategy.clock.value)).mean())
-        strategy.end_task(task, step)
+    while not driver.finished:
+        driver.begin_step()
+        step = progress.global_step
+        probe = driver.probe_ids()
+        if probe is not None:
+            probe_task, probe_row = np.divmod(probe, ID_STRIDE)
+            recalled = world.retention(step)[probe_task, probe_row] > 0.5
+            driver.report_probe(float(recalled.mean()), tokens=32 * len(probe))
+        plan = driver.plan_step()
+        losses = world.train(plan.ids, step, train_rng)
+        driver.finish_step(plan, [32] * len(plan.ids), plan.ids, losses,
+                           update_norm=UPDATE_SIZE)
+        timeline.append(plan.replayed)
+        if driver.task_done:
+            if len(strategy.tracker):
+                errors.append(np.abs(true_retention(world, strategy, step + 1)
+                                     - strategy.tracker.retention(strategy.clock.value)).mean())
+            driver.end_task([])
+    step = progress.global_step
     calibration = strategy.calibration_record()
-    return SimulationResult(label or config.strategy, strategy.stats["replayed_examples"],
+    return SimulationResult(label or config.strategy, driver.spec.replays,
+                            strategy.stats["replayed_examples"],
                             strategy.stats["replay_events"], strategy.stats["probe_tokens"],
                             float(true_retention(world, strategy, step).mean()),
                             calibration["spearman"], calibration["mean_abs_error"],
@@ -174,19 +170,15 @@ def simulate(strategies: tuple[str, ...] = STRATEGY_NAMES, tasks: int = 5,
     if isinstance(budget, str):
         reference = dataclasses.replace(base, strategy=budget.split(":", 1)[1])
         budget = planned_replays(reference, steps_per_task, batch_size)
-    results = []
-    for arm in arms or tuple(Arm(name, name) for name in strategies):
-        config = arm.config(base)
-        if arm.strategy != "none":
-            config = match_budget(config, budget, steps_per_task, batch_size)
-        results.append(simulate_strategy(config, tasks, steps_per_task, batch_size,
-                                         examples_per_task, seed, arm.label))
+    results = [simulate_strategy(arm.config(base), tasks, steps_per_task, batch_size,
+                                 examples_per_task, seed, budget, arm.label)
+               for arm in arms or tuple(Arm(name, name) for name in strategies)]
     return results, budget
 
 
 def format_table(results: list[SimulationResult], budget: int) -> str:
     """A markdown table: replays spent and the true retention they kept."""
-    baseline = next((r.mean_retention for r in results if r.strategy == "none"), None)
+    baseline = next((r.mean_retention for r in results if not r.replays), None)
     lines = [f"Replay budget: {budget} examples per task (after the first).", "",
              "| strategy | replayed | events | probe tokens | mean true retention | "
              "gain per 100 replays | calibration Spearman | calibration error | decay scale | "

@@ -1,6 +1,6 @@
 import numpy as np
 
-from mssr.engine.data_order import stream_indices
+from mssr.replay.driver import stream_indices
 
 
 def test_each_epoch_is_a_permutation():

@@ -64,8 +64,8 @@ def test_tracker_sees_the_training_pass_losses(make_config, tmp_path, monkeypatc
     run = ContinualRun(config, tmp_path / "r", show_progress=False)
     run.setup()
     seen = []
-    observe = run.strategy.observe
-    run.strategy.observe = lambda step, ids, losses, **kw: (seen.append((ids, losses)),
+    observe = run.replay.strategy.observe
+    run.replay.strategy.observe = lambda step, ids, losses, **kw: (seen.append((ids, losses)),
                                                              observe(step, ids, losses, **kw))
     run.run()
     assert len(seen) == STEPS * TASKS

@@ -34,9 +34,9 @@ def weights(run: ContinualRun) -> list[torch.Tensor]:
 def test_every_update_size_reaches_the_model_time_clock(make_config, tmp_path, monkeypatch):
     no_evaluation(monkeypatch)
     run = trained(make_config, tmp_path / "r")
-    clock = run.strategy.scheduler
+    clock = run.replay.strategy.scheduler
     assert clock.updates == STEPS and clock.model_time > 0 and clock.model_day > 0
-    assert run.strategy.stats["replay_events"] >= TASKS - 1
+    assert run.replay.strategy.stats["replay_events"] >= TASKS - 1
 
 
 def test_the_anchor_pulls_toward_the_previous_task_weights(make_config, tmp_path, monkeypatch):
@@ -67,8 +67,8 @@ def test_resume_mid_task_ends_like_an_unbroken_run(make_config, tmp_path, monkey
 
     step = ContinualRun.train_step
 
-    def stop_after(self, ids, bar):
-        step(self, ids, bar)
+    def stop_after(self, bar):
+        step(self, bar)
         self.stop.requested = self.progress.global_step == stop_at
 
     config = make_config(*FOREVER, *strong)
@@ -85,6 +85,6 @@ def test_resume_mid_task_ends_like_an_unbroken_run(make_config, tmp_path, monkey
     for a, b in zip(weights(resumed), weights(unbroken), strict=True):
         assert torch.equal(a, b)
     assert resumed.progress.replay_timeline == unbroken.progress.replay_timeline
-    assert resumed.strategy.state_dict()["scheduler"] == unbroken.strategy.state_dict()[
-        "scheduler"]
-    assert np.array_equal(resumed.strategy.buffer_ids, unbroken.strategy.buffer_ids)
+    resumed_state = resumed.replay.strategy.state_dict()
+    assert resumed_state["scheduler"] == unbroken.replay.strategy.state_dict()["scheduler"]
+    assert np.array_equal(resumed.replay.strategy.buffer_ids, unbroken.replay.strategy.buffer_ids)

@@ -48,10 +48,10 @@ def test_lr_at_every_step(schedule, reset):
     model = torch.nn.Linear(4, 1)
     train = TrainConfig(lr=LR, warmup_steps=WARMUP, lr_schedule=schedule, reset_optimizer=reset,
                         steps_per_task=STEPS)
-    optim = Optimization(Accelerator(), list(model.parameters()), train, [STEPS] * PHASES, 0)
+    optim = Optimization(Accelerator(), list(model.parameters()), train, STEPS, PHASES)
     seen = []
-    for phase in range(PHASES):
-        optim.start_phase(phase)
+    for _ in range(PHASES):
+        optim.start_task()
         for _ in range(STEPS):
             model(torch.randn(2, 4)).sum().backward()
             seen.append(optim.step().lr)
@@ -92,10 +92,10 @@ def test_thirty_tasks_of_full_fine_tuning_hold_one_optimizer(make_config, engine
     run = ContinualRun(config, tmp_path / "run", show_progress=False)
     run.setup()
     held, alive, state_bytes, rss_mib = [], [], [], []
-    end_phase = run.end_phase
+    end_task = run.end_task
 
     def measure():
-        end_phase()
+        end_task()
         gc.collect()
         held.append(len(run.accelerator._optimizers))
         alive.append(sum(type(o) is torch.optim.AdamW for o in gc.get_objects()))
@@ -105,7 +105,7 @@ def test_thirty_tasks_of_full_fine_tuning_hold_one_optimizer(make_config, engine
                                for t in s.values() if torch.is_tensor(t)))
         rss_mib.append(_current_rss_mib())
 
-    run.end_phase = measure
+    run.end_task = measure
     run.run()
     assert held == [1] * 30
     assert alive == [1] * 30, "an optimizer outlived its task"

@@ -51,7 +51,7 @@ def test_a_run_of_nonfinite_steps_stops_with_a_checkpoint(make_config, tmp_path,
         run.run()
     latest = (tmp_path / "run" / "checkpoints" / "latest").read_text()
     assert latest.endswith("nonfinite")
-    state = run.strategy.state_dict()
+    state = run.replay.strategy.state_dict()
     assert len(state["tracker"]["ids"]) > 0
     for column in ("strength", "last_loss", "last_review"):
         assert np.isfinite(state["tracker"][column]).all()
@@ -67,13 +67,13 @@ def test_thirty_task_soak_keeps_memory_flat(make_config, engine_assets, tmp_path
                          "train.steps_per_task=3", "train.checkpoint_every=0",
                          "eval.tasks=seen", "replay.buffer.per_task=4")
     rss_mib = []
-    end_phase = ContinualRun.end_phase
+    end_task = ContinualRun.end_task
 
     def measure(self):
-        end_phase(self)
+        end_task(self)
         rss_mib.append(_current_rss_mib())
 
-    monkeypatch.setattr(ContinualRun, "end_phase", measure)
+    monkeypatch.setattr(ContinualRun, "end_task", measure)
     _, results = execute(config, show_progress=False)
     assert len(results["acc_matrix"]) == 30
     print("RSS at each task end (MiB):", [round(r) for r in rss_mib])

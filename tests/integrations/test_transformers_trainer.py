@@ -7,12 +7,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
-
-from mssr.errors import ConfigError, MSSRError
-from mssr.evaluation.metrics import normalised_score
-from mssr.integrations.transformers import ReplayTrainer
-from mssr.report import load_results
 from runs import (
     assert_same_observations,
     continual_inputs,
@@ -21,6 +15,12 @@ from runs import (
     run_engine,
     training_arguments,
 )
+from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
+
+from mssr.errors import ConfigError, MSSRError
+from mssr.evaluation.metrics import normalised_score
+from mssr.integrations.transformers import ReplayTrainer
+from mssr.report import load_results
 
 
 def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_overrides
@@ -64,7 +64,8 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed
     assert planned == engine_plans
     assert_same_observations(observed, engine_observed)
-    for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget"):
+    for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget",
+                "resolved_replay"):
         assert results[key] == engine[key], key
     calibration = ("mode", "measurements", "task")
     assert ({k: results["calibration"][k] for k in calibration}

@@ -120,7 +120,7 @@ def test_buffer_entries_keep_the_clock_and_loss_of_their_last_training():
         ids = np.array([i for i, (last, _) in trained.items() if last >= step], np.int64)
         losses = np.array([trained[i][1] if trained[i][0] == step else 9.0 for i in ids])
         strategy.observe(step, ids, losses, task_loss=1.0)
-    strategy.end_task(0, 6)
+    strategy.end_task(0)
     tracker = strategy.tracker
     rows = tracker.positions(np.arange(4))
     # the clock after step s is s + 1; id 3 was never trained: the task's start clock, mean loss

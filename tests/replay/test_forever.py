@@ -26,7 +26,8 @@ def event_updates(schedule: ModelTimeSchedule, norms: list[float]) -> list[int]:
     fired = []
     for index, norm in enumerate(norms, start=1):
         schedule.observe_update(norm)
-        if schedule.event_due(index):
+        if schedule.next_event(index):
+            schedule.start_event(index, batch_size=8)
             fired.append(index)
     return fired
 
@@ -84,13 +85,13 @@ def forever_config(**fields) -> ReplayConfig:
 
 def test_strategy_replays_after_model_days_and_anchors_only_replay_steps():
     strategy = build_strategy(forever_config(anchor_strength=0.01), seed=0)
-    assert strategy.anchors and strategy.needs_update_norm
+    assert strategy.spec.anchors and strategy.needs_update_norm
     ids, losses = np.arange(10), np.ones(10)
     strategy.start_task(0, 0, ids)
     for step in range(4):
         assert len(strategy.plan(step, 8)) == 0 and strategy.anchor_weight() == 0.0
         strategy.observe(step, ids[:8], losses[:8], 1.0, update_norm=1.0)
-    strategy.end_task(0, 4)
+    strategy.end_task(0)
     strategy.start_task(1, 4, ids + 100)
     planned = []
     for step in range(4, 12):

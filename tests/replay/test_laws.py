@@ -23,9 +23,9 @@ from mssr.replay.config import (
 from mssr.replay.samplers import InverseStrengthSampler, MemorySampler, memory_sampler
 from mssr.replay.schedulers import (
     ExpandingSchedule,
+    MemorySchedule,
     RetentionSchedule,
     intervals,
-    memory_schedule,
     restoring_volume,
 )
 from mssr.replay.tracker import MemoryTracker
@@ -43,7 +43,7 @@ def test_defaults_are_todays_laws():
     assert (config.sampler.law, config.memory.loss_norm, config.schedule.law, config.mode,
             config.memory.calibrate) == ("risk_softmax", "none", "geometric", "replace", "off")
     assert type(memory_sampler(config.sampler)) is MemorySampler
-    assert type(memory_schedule(config.schedule)) is ExpandingSchedule
+    assert type(MemorySchedule.from_config(config)) is ExpandingSchedule
 
 
 def test_inverse_strength_probabilities_follow_the_power_law_with_a_floor():
@@ -112,7 +112,7 @@ def test_expanding_schedule_fires_at_the_cumulative_intervals(law):
 
 def test_sequence_repeats_its_last_interval():
     config = ScheduleConfig(law="sequence", intervals=[1, 3], interval_unit=10, window=1)
-    schedule = memory_schedule(config)
+    schedule = MemorySchedule.from_config(ReplayConfig(schedule=config))
     schedule.start_task(0)
     assert [s for s in range(100) if schedule.replay_count(s, 8)[1]] == [10, 40, 70]
 
@@ -181,7 +181,7 @@ def test_retention_schedule_is_driven_through_the_strategy_and_capped():
                                   replay])
             strategy.observe(step, ids, rng.gamma(2.0, 0.5, len(ids)), task_loss=1.0)
             step += 1
-        strategy.end_task(task, step)
+        strategy.end_task(task)
         spent.append(strategy.stats["replayed_examples"] - before)
     assert spent[0] == 0 and 0 < spent[1] <= 30 and 0 < spent[2] <= 30
     assert strategy.stats["replay_events"] > 0

@@ -8,7 +8,7 @@ import math
 import numpy as np
 import pytest
 
-from mssr.replay import match_budget, planned_replays
+from mssr.replay import match_budget, planned_replays, spec_for
 from mssr.replay.config import (
     BaselineConfig,
     MemoryConfig,
@@ -17,7 +17,7 @@ from mssr.replay.config import (
     ScheduleConfig,
 )
 from mssr.replay.samplers import MemorySampler, UniformSampler, gumbel_top_k
-from mssr.replay.schedulers import ExpandingSchedule, FixedInterval, memory_schedule
+from mssr.replay.schedulers import ExpandingSchedule, FixedInterval, MemorySchedule
 from mssr.replay.tracker import MemoryTracker
 
 
@@ -100,7 +100,7 @@ def test_ratio_decays_to_its_floor_and_windows_carry_the_event_volume():
                             window=3, initial_interval=5)
     schedule = ExpandingSchedule(config)
     schedule.start_task(0)
-    ratios = [schedule.ratio(step) for step in range(0, 2000, 100)]
+    ratios = [schedule.share_at(step) for step in range(0, 2000, 100)]
     assert ratios[0] == 0.5 and all(a > b for a, b in zip(ratios, ratios[1:], strict=False))
     assert ratios[-1] == pytest.approx(0.1, abs=1e-6)
     counts = [schedule.replay_count(step, 16)[0] for step in range(12)]
@@ -134,7 +134,7 @@ def test_mssr_matched_to_a_budget_scales_its_volume_and_keeps_its_event_times(la
     assert abs(planned_replays(uncapped, 150, 16) - budget) <= 0.02 * budget
 
     def event_steps(schedule_config):
-        schedule = memory_schedule(schedule_config)
+        schedule = MemorySchedule.from_config(ReplayConfig(schedule=schedule_config))
         schedule.start_task(0)
         return [step for step in range(150) if schedule.replay_count(step, 16)[1]]
 
@@ -184,9 +184,7 @@ def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
 @pytest.mark.parametrize("strategy", ["uniform", "mssr-every-step"])
 def test_every_step_replay_spreads_a_fractional_share_evenly_over_the_task(strategy):
     matched = match_budget(ReplayConfig(strategy=strategy), 150, 300, 16)
-    from mssr.replay.strategy import REGISTRY
-
-    schedule = REGISTRY[strategy][0](matched)
+    schedule = spec_for(strategy).schedule.from_config(matched)
     schedule.start_task(0)
     counts = [schedule.replay_count(step, 16)[0] for step in range(300)]
     assert sum(counts) == 150 and set(counts) == {0, 1}

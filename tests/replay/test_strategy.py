@@ -38,7 +38,7 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
                              update_norm=float(rng.uniform(0.5, 1.5)))
             log.append(("plan", step, replay.tolist()))
             step += 1
-        log.append(("end", task, strategy.end_task(task, step).tolist()))
+        log.append(("end", task, strategy.end_task(task).tolist()))
     return log
 
 

@@ -12,6 +12,7 @@ from accelerate import Accelerator
 from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_object_list
 
 from mssr.errors import ConfigError
+from mssr.replay import spec_for
 from mssr.run_config import RunConfig
 
 SUPPORTED = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU,
@@ -69,9 +70,10 @@ def check_supported(accelerator: Accelerator, config: RunConfig) -> None:
     if kind == DistributedType.FSDP and config.replay.clock.mode == "update":
         raise ConfigError("replay.clock.mode", "'update' measures the weight update on "
                           "unsharded weights; under FSDP use 'steps' or 'loss'")
-    if kind == DistributedType.FSDP and config.replay.strategy == "forever":
-        raise ConfigError("replay.strategy", "forever measures each weight update and anchors "
-                          "to unsharded weights; it is not supported under FSDP")
+    if kind == DistributedType.FSDP and not spec_for(config.replay.strategy).shardable:
+        raise ConfigError("replay.strategy", f"{config.replay.strategy} measures each weight "
+                          "update or anchors to unsharded weights; it is not supported under "
+                          "FSDP")
     if config.train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
                           "CPU); use bf16 or no")

@@ -37,29 +37,29 @@ class Optimization:
     """AdamW, its LR schedule and gradient clipping for one run."""
 
     def __init__(self, accelerator: Accelerator, parameters: list[torch.nn.Parameter],
-                 train: TrainConfig, phase_steps: list[int], phase: int):
+                 train: TrainConfig, steps_per_task: int, tasks: int):
         self.accelerator, self.parameters, self.train = accelerator, parameters, train
-        self.phase_steps = phase_steps
+        self.steps_per_task, self.tasks = steps_per_task, tasks
         optimizer = torch.optim.AdamW(parameters, lr=train.lr, weight_decay=train.weight_decay)
         self.optimizer = accelerator.prepare_optimizer(optimizer)
-        self.scheduler = self._new_schedule(phase)
+        self.scheduler = self._new_schedule()
         # accelerate's save_state holds the optimizer; this object adds the schedule's position
         accelerator.register_for_checkpointing(self)
 
-    def start_phase(self, phase: int) -> None:
-        """With `reset_optimizer`, forget the moments and restart the schedule for `phase`."""
+    def start_task(self) -> None:
+        """With `reset_optimizer`, forget the moments and restart the schedule for a task."""
         if not self.train.reset_optimizer:
             return
         self.optimizer.optimizer.state.clear()
         for group in self.optimizer.param_groups:
             group["lr"] = group["initial_lr"] = self.train.lr
-        self.scheduler = self._new_schedule(phase)
+        self.scheduler = self._new_schedule()
 
-    def _new_schedule(self, phase: int) -> Any:
+    def _new_schedule(self) -> Any:
+        """Over one task with `reset_optimizer`, else over the whole run."""
         from transformers import get_scheduler
 
-        steps = (self.phase_steps[phase] if self.train.reset_optimizer
-                 else sum(self.phase_steps))
+        steps = self.steps_per_task * (1 if self.train.reset_optimizer else self.tasks)
         return get_scheduler(SCHEDULES[self.train.lr_schedule], self.optimizer,
                              num_warmup_steps=self.train.warmup_steps, num_training_steps=steps)
 

@@ -1,17 +1,17 @@
 """The continual fine-tuning recipe: the loop itself, read top to bottom.
 
-For each task: the batch is current-task examples plus the replay examples the strategy asks
-for; one forward pass gives per-example losses, which drive both the backward pass and the
-replay tracker. After the base model and after every task, every task is scored. The pieces
-the loop calls each have one owner: `optim` (AdamW, LR schedule), `scoring` (evaluation,
-probes, results), `state` (progress, checkpoints), `signals` (agreed stop requests),
+For each task: the batch is current-task examples plus the replay examples the replay driver
+(replay/driver.py) plans; one forward pass gives per-example losses, which drive both the
+backward pass and the replay strategy. After the base model and after every task, every task is
+scored. The pieces the loop calls each have one owner: the replay driver (batch composition,
+replay decisions, compute ledger, progress), `optim` (AdamW, LR schedule), `scoring`
+(evaluation, probes, results), `state` (checkpoints), `signals` (agreed stop requests),
 `train_log` (per-step metrics).
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import time
 from pathlib import Path
 from typing import Any
@@ -25,52 +25,20 @@ from tqdm.auto import tqdm
 from mssr.data.formatting import Encoded, collate
 from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
-from mssr.engine.data_order import local_micro_batches, step_ids
+from mssr.engine.data_order import local_micro_batches
 from mssr.engine.distributed import check_supported, make_accelerator
-from mssr.engine.ledger import count_batch
 from mssr.engine.optim import Optimization
 from mssr.engine.precision import model_config_for_training
-from mssr.engine.replay_setup import resolve_replay
 from mssr.engine.scoring import Scoring
 from mssr.engine.signals import StopRequests
-from mssr.engine.state import Progress, RunCheckpoints
+from mssr.engine.state import RunCheckpoints
 from mssr.engine.tasks import lookup, prepare_tasks
 from mssr.engine.train_log import TrainLog
 from mssr.errors import ConfigError, TrainingError
 from mssr.losses import per_example_mean, token_losses
-from mssr.replay import build_strategy
-from mssr.replay.strategy import ReplayStrategy
+from mssr.replay.driver import ReplayDriver, StepPlan
+from mssr.replay.progress import Progress
 from mssr.run_config import RunConfig
-
-MEMORY_STRATEGIES = ("mssr", "mssr-sampler", "mssr-every-step", "mssr-scheduler")
-
-
-def close_task(progress: Progress, strategy: ReplayStrategy, scores: list[float | None]
-               ) -> None:
-    """End the current task: the buffer takes its share, the memory model's snapshot (for the
-    strategies that have one) and the task's accuracy row `scores` are recorded."""
-    strategy.end_task(progress.phase, progress.global_step)
-    if strategy.config.strategy in MEMORY_STRATEGIES:
-        snapshot = strategy.memory_snapshot(progress.global_step)
-        progress.memory_snapshots.append({"task": progress.phase,
-                                          "retention": snapshot["retention"].tolist(),
-                                          "strength": snapshot["strength"].tolist()})
-    progress.acc_rows.append(scores)
-    progress.phase += 1
-    progress.phase_step = 0
-
-
-@dataclasses.dataclass
-class Batch:
-    """One step's examples: the current task's first, then the replayed ones."""
-
-    ids: np.ndarray
-    examples: list[Encoded]
-    current_count: int
-
-    @property
-    def replayed(self) -> int:
-        return len(self.ids) - self.current_count
 
 
 class ContinualRun:
@@ -98,141 +66,116 @@ class ContinualRun:
         set_seed(config.seed)
         self.tokenizer = model_io.load_tokenizer(config.model)
         self.tasks = prepare_tasks(config, self.tokenizer, self.run_dir / "data")
-        self.replay_config, self.budget = resolve_replay(config)
-        self.strategy = build_strategy(self.replay_config, seed=config.seed)
-        self.anchor = WeightAnchor(enabled=self.strategy.anchors)
+        self.replay = ReplayDriver(config.replay, config.replay_budget,
+                                   [task.ids for task in self.tasks], config.train.steps_per_task,
+                                   config.train.batch_size, config.seed, joint=config.joint)
+        self.task_names = ["joint"] if config.joint else [task.name for task in self.tasks]
+        self.anchor = WeightAnchor(enabled=self.replay.spec.anchors)
         accelerator.register_for_checkpointing(self.anchor)
-        self.phases = self._phases()
         model = model_io.load_model(model_config, config.lora, accelerator.device)
         self.model = accelerator.prepare_model(model)
         self.scoring = Scoring(config, self.tasks, self.tokenizer, accelerator)
-        checkpoint = self.checkpoints.latest() if resume else None
-        self.progress = (self.checkpoints.load_progress(checkpoint) if checkpoint is not None
-                         else self._new_progress())
         self.optim = Optimization(accelerator, model_io.trainable_parameters(self.model),
-                                  config.train, [steps for _, _, steps in self.phases],
-                                  phase=min(self.progress.phase, len(self.phases) - 1))
-        if checkpoint is not None:
-            self.strategy.load_state_dict(self.checkpoints.load(checkpoint, self.model))
+                                  config.train, self.replay.steps_per_task,
+                                  len(self.replay.tasks))
+        checkpoint = self.checkpoints.latest() if resume else None
+        if checkpoint is not None:  # the optimizer and schedule too: registered above
+            progress = self.checkpoints.load_progress(checkpoint)
+            self.replay.load(progress, self.checkpoints.load(checkpoint, self.model))
+        else:
+            ledger = self.replay.progress.ledger
+            ledger.skipped_lines = sum(t.data.skipped_lines for t in self.tasks)
+            ledger.truncated_examples = sum(e.truncated for t in self.tasks for e in t.encoded)
 
-    def _phases(self) -> list[tuple[str, np.ndarray, int]]:
-        """(name, ids to draw from, steps) per training phase: one per task, or one for joint."""
-        steps = self.config.train.steps_per_task
-        if self.config.joint:
-            ids = np.concatenate([task.ids for task in self.tasks])
-            return [("joint", ids, steps * len(self.tasks))]
-        return [(task.name, task.ids, steps) for task in self.tasks]
-
-    def _new_progress(self) -> Progress:
-        progress = Progress()
-        progress.ledger["skipped_lines"] = sum(t.data.skipped_lines for t in self.tasks)
-        progress.ledger["truncated_examples"] = sum(e.truncated for t in self.tasks
-                                                    for e in t.encoded)
-        return progress
+    @property
+    def progress(self) -> Progress:
+        return self.replay.progress
 
     # ---------------------------------------------------------------- the loop
     def run(self) -> dict[str, Any]:
-        """Train every phase, evaluating and checkpointing after each; return the results."""
-        progress = self.progress
-        self._wall_start = time.perf_counter() - progress.ledger["wall_seconds"]
+        """Train every task, evaluating and checkpointing after each; return the results."""
+        progress, replay = self.progress, self.replay
+        replay.start_clock()
         self.log.open(next_step=progress.global_step)
         with self.stop.installed(), contextlib.closing(self.log):
             if progress.base_scores is None:
                 progress.base_scores = self.evaluate(upto=None)
                 self.checkpoint("base")
-            while progress.phase < len(self.phases):
-                self.train_phase(*self.phases[progress.phase])
-                self.end_phase()
+            while not replay.finished:
+                self.train_task()
+                self.end_task()
                 self.checkpoint("task")
-        return self.scoring.results(progress, self.budget,
-                                    self.strategy.calibration_record())
+        return self.scoring.results(progress, replay.record())
 
-    def train_phase(self, name: str, ids: np.ndarray, steps: int) -> None:
-        """The steps of one phase, with mid-phase checkpoints and agreed stop requests."""
-        progress, every = self.progress, self.config.train.checkpoint_every
-        if progress.phase_step == 0:
-            self.start_phase(ids)
-        bar = tqdm(total=steps, initial=progress.phase_step, disable=not self.show_progress,
-                   desc=f"task {progress.phase + 1}/{len(self.phases)} {name}",
-                   dynamic_ncols=True, leave=False)
-        while progress.phase_step < steps:
-            self.train_step(ids, bar)
+    def train_task(self) -> None:
+        """The steps of one task, with mid-task checkpoints and agreed stop requests."""
+        progress, replay, every = self.progress, self.replay, self.config.train.checkpoint_every
+        bar = tqdm(total=replay.steps_per_task, initial=progress.task_step,
+                   disable=not self.show_progress, dynamic_ncols=True, leave=False,
+                   desc=f"task {progress.task + 1}/{len(self.task_names)} "
+                        f"{self.task_names[progress.task]}")
+        while not replay.task_done:
+            self.train_step(bar)
             if self.stop.agreed():
                 self.checkpoint("interrupted")
                 raise KeyboardInterrupt
-            if every and progress.phase_step % every == 0 and progress.phase_step < steps:
+            if every and progress.task_step % every == 0 and not replay.task_done:
                 self.checkpoint("step")
         bar.close()
 
-    def start_phase(self, ids: np.ndarray) -> None:
-        progress = self.progress
-        self.optim.start_phase(progress.phase)
-        progress.cursor = 0
-        progress.task_boundaries.append(progress.global_step)
-        self.strategy.start_task(progress.phase, progress.global_step, ids)
-        self.anchor.start_task(model_io.trainable_parameters(self.model))
+    def end_task(self) -> None:
+        seen = None if self.config.joint or self.config.eval.tasks == "all" else (
+            self.progress.task)
+        self.replay.end_task(self.evaluate(upto=seen))
 
-    def end_phase(self) -> None:
-        progress = self.progress
-        seen = None if self.config.joint or self.config.eval.tasks == "all" else progress.phase
-        close_task(progress, self.strategy, self.evaluate(upto=seen))
-
-    def train_step(self, phase_ids: np.ndarray, bar: tqdm) -> None:
-        """One optimizer step: plan replay, one forward pass, backward, step, tell the tracker."""
-        progress, step = self.progress, self.progress.global_step
-        started = time.perf_counter()
-        events = ["task_start"] if progress.phase_step == 0 else []
-        if self.probe_if_due(step):
+    def train_step(self, bar: tqdm) -> None:
+        """One optimizer step: the driver plans the batch, one forward pass, backward, step,
+        the driver takes the losses back."""
+        replay, step = self.replay, self.progress.global_step
+        events = []
+        if replay.begin_step():
+            events.append("task_start")
+            self.optim.start_task()
+            self.anchor.start_task(model_io.trainable_parameters(self.model))
+        if self.probe_if_due():
             events.append("probe")
-        replay_events = self.strategy.stats["replay_events"]
-        batch = self.next_batch(phase_ids)
-        ids, losses = self.forward_backward(batch)
-        progress.cursor += batch.current_count
-        progress.global_step += 1
-        progress.phase_step += 1
-        task_loss = float(losses[np.isin(ids, phase_ids)].mean())
+        plan = replay.plan_step()
+        examples = lookup(self.tasks, plan.ids)
+        ids, losses = self.forward_backward(plan, examples)
         outcome = None
         if np.isfinite(losses).all():
-            progress.nonfinite_streak = 0
-            outcome = self.optim.step(measure_update=self.strategy.needs_update_norm)
-            self.strategy.observe(step, ids, losses, task_loss=task_loss,
-                                  update_norm=outcome.update_norm)
-            progress.ledger["optimizer_steps"] += outcome.stepped
+            outcome = self.optim.step(measure_update=replay.needs_update_norm)
             if not outcome.stepped:
                 events.append("overflow_skipped")
         else:
             events.append("nonfinite_skipped")
-            self.skip_nonfinite_step()
-        if self.strategy.stats["replay_events"] > replay_events:
+            self.optim.skip()
+        if plan.replay_event:
             events.append("replay")
-        self.account(step, batch, started)
-        self.log.write({"step": step, "task": progress.phase, "loss": float(losses.mean()),
+        task_loss = replay.finish_step(plan, [len(e.input_ids) for e in examples], ids, losses,
+                                       update_norm=outcome and outcome.update_norm,
+                                       stepped=bool(outcome and outcome.stepped))
+        self.stop_if_diverged()
+        self.log.write({"step": step, "task": self.progress.task, "loss": float(losses.mean()),
                         "task_loss": task_loss, "lr": outcome and outcome.lr,
-                        "grad_norm": outcome and outcome.grad_norm, "replayed": batch.replayed,
+                        "grad_norm": outcome and outcome.grad_norm, "replayed": plan.replayed,
                         "events": events})
-        bar.set_postfix(loss=f"{task_loss:.3f}", replay=f"{batch.replayed / len(ids):.0%}")
+        bar.set_postfix(loss=f"{task_loss:.3f}", replay=f"{plan.replayed / len(ids):.0%}")
         bar.update(1)
 
-    def next_batch(self, phase_ids: np.ndarray) -> Batch:
-        """The current task's next examples and the replay examples the strategy plans."""
-        progress = self.progress
-        ids, current_count = step_ids(self.strategy, progress.global_step,
-                                      self.config.train.batch_size, self.config.seed,
-                                      progress.phase, phase_ids, progress.cursor)
-        return Batch(ids=ids, examples=lookup(self.tasks, ids), current_count=current_count)
-
-    def forward_backward(self, batch: Batch) -> tuple[np.ndarray, np.ndarray]:
+    def forward_backward(self, plan: StepPlan, examples: list[Encoded]
+                         ) -> tuple[np.ndarray, np.ndarray]:
         """This process's share of the batch, in micro-batches; the loss is normalised by the
         response tokens of the whole global batch, so any split gives the same gradient.
         Returns every process's (ids, per-example losses), gathered."""
         accelerator, train = self.accelerator, self.config.train
         rank, world = accelerator.process_index, accelerator.num_processes
-        response_tokens = sum(e.response_tokens for e in batch.examples)
-        micro_batches = local_micro_batches(len(batch.examples), rank, world, train.grad_accum)
+        response_tokens = sum(e.response_tokens for e in examples)
+        micro_batches = local_micro_batches(len(examples), rank, world, train.grad_accum)
         self.model.train()
         losses = []
         for index, micro in enumerate(micro_batches):
-            tensors = collate([batch.examples[i] for i in micro], self.tokenizer.pad_token_id)
+            tensors = collate([examples[i] for i in micro], self.tokenizer.pad_token_id)
             tensors = {k: v.to(accelerator.device) for k, v in tensors.items()}
             last = index == len(micro_batches) - 1
             with contextlib.nullcontext() if last else accelerator.no_sync(self.model):
@@ -242,30 +185,17 @@ class ContinualRun:
                 loss = token_loss.sum() * world / max(response_tokens, 1)
                 if last:  # once per optimizer step: FOREVER's pull to the previous task
                     loss = loss + self.anchor.penalty(model_io.trainable_parameters(self.model),
-                                                      self.strategy.anchor_weight())
+                                                      self.replay.anchor_weight())
                 accelerator.backward(loss)
             losses.append(per_example_mean(token_loss.detach(), mask))
-        local_ids = torch.as_tensor(batch.ids[np.concatenate(micro_batches)],
+        local_ids = torch.as_tensor(plan.ids[np.concatenate(micro_batches)],
                                     device=accelerator.device)
         return (accelerator.gather(local_ids).cpu().numpy(),
                 accelerator.gather(torch.cat(losses)).cpu().numpy())
 
-    def account(self, step: int, batch: Batch, started: float) -> None:
-        """The compute ledger and replay timeline of one step."""
-        progress, ledger = self.progress, self.progress.ledger
-        tokens = [len(e.input_ids) for e in batch.examples]
-        count_batch(ledger, tokens[:batch.current_count], tokens[batch.current_count:])
-        ledger["replay_events"] = self.strategy.stats["replay_events"]
-        ledger["train_seconds"] += time.perf_counter() - started
-        if batch.replayed:
-            progress.replay_timeline.append(
-                {"step": step, "task": progress.phase, "replayed": batch.replayed})
-
-    def skip_nonfinite_step(self) -> None:
+    def stop_if_diverged(self) -> None:
+        """Too many non-finite losses in a row: checkpoint the last good state and stop."""
         progress = self.progress
-        self.optim.skip()
-        progress.ledger["skipped_nonfinite_steps"] += 1
-        progress.nonfinite_streak += 1
         if progress.nonfinite_streak >= self.config.train.max_nonfinite_steps:
             self.checkpoint("nonfinite")
             raise TrainingError(
@@ -273,17 +203,14 @@ class ContinualRun:
                 f"{progress.global_step}: lower train.lr or check the data; the last good state "
                 f"is checkpointed in {self.checkpoints.root}")
 
-    def probe_if_due(self, step: int) -> bool:
-        """The accuracy baseline's probe on buffered examples; its tokens are the method's own
-        evaluation cost."""
-        probe_ids = self.strategy.probe_ids(step)
+    def probe_if_due(self) -> bool:
+        """The accuracy baseline's probe on buffered examples, through the training model."""
+        probe_ids = self.replay.probe_ids()
         if probe_ids is None:
             return False
         examples = lookup(self.tasks, probe_ids)
         accuracy = self.scoring.probe(self.model, examples)
-        tokens = sum(len(e.input_ids) for e in examples)
-        self.strategy.report_probe(step, accuracy, tokens)
-        self.progress.ledger["method_eval_tokens"] += tokens
+        self.replay.report_probe(accuracy, sum(len(e.input_ids) for e in examples))
         return True
 
     # ---------------------------------------------------------------- evaluation, checkpoints
@@ -291,12 +218,12 @@ class ContinualRun:
         """Score every task, or those up to index `upto`; every process gets the scores."""
         started = time.perf_counter()
         scores = self.scoring.evaluate(self.model, upto)
-        self.progress.ledger["eval_seconds"] += time.perf_counter() - started
+        self.progress.ledger.eval_seconds += time.perf_counter() - started
         return scores
 
     def checkpoint(self, reason: str) -> None:
         """Everything needed to continue exactly (see engine/state.py)."""
         progress = self.progress
-        progress.ledger["wall_seconds"] = time.perf_counter() - self._wall_start
-        name = f"step-{progress.global_step:08d}-task-{progress.phase:03d}-{reason}"
-        self.checkpoints.save(name, self.model, progress, self.strategy.state_dict())
+        self.replay.note_wall_time()
+        name = f"step-{progress.global_step:08d}-task-{progress.task:03d}-{reason}"
+        self.checkpoints.save(name, self.model, progress, self.replay.strategy.state_dict())

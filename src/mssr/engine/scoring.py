@@ -17,10 +17,10 @@ from accelerate.utils import DistributedType
 from mssr.data.formatting import Encoded, collate
 from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
-from mssr.engine.state import Progress
 from mssr.engine.tasks import PreparedTask
 from mssr.evaluation.model_mode import inference
 from mssr.losses import response_exact
+from mssr.replay.progress import Progress
 from mssr.run_config import EvalConfig, RunConfig, config_to_dict
 
 ScoredTask = tuple[list[Example], str]  # a task's evaluation examples and its scorer's name
@@ -62,10 +62,11 @@ def probe_accuracy(model: torch.nn.Module, batches: Iterable[dict[str, torch.Ten
 
 
 def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: Sequence[str],
-                   progress: Progress, budget: dict[str, Any], calibration: dict[str, Any],
-                   config: dict[str, Any], joint: bool = False) -> dict[str, Any]:
-    """results.json's content (schema in the README); `calibration` is the replay strategy's
-    record of predicted against observed retention, `config` the run's settings."""
+                   progress: Progress, replay: dict[str, Any], config: dict[str, Any],
+                   joint: bool = False) -> dict[str, Any]:
+    """results.json's content (schema in the README); `replay` is the replay driver's record
+    (compute ledger, budget, timeline, snapshots, calibration, resolved replay settings),
+    `config` the run's settings."""
     from mssr.evaluation.metrics import continual_metrics
 
     if joint:
@@ -84,12 +85,7 @@ def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: S
         "base_scores": progress.base_scores,
         "acc_matrix": rows,
         "metrics": metrics,
-        "compute": progress.ledger,
-        "replay_budget": budget,
-        "replay_timeline": progress.replay_timeline,
-        "task_boundaries": progress.task_boundaries,
-        "memory_snapshots": progress.memory_snapshots,
-        "calibration": calibration,
+        **replay,
         "config": config,
     }
 
@@ -116,12 +112,11 @@ class Scoring:
                    for start in range(0, len(examples), size))
         return probe_accuracy(model, batches, self.accelerator.device)
 
-    def results(self, progress: Progress, budget: dict[str, Any],
-                calibration: dict[str, Any]) -> dict[str, Any]:
-        """results.json's content for this run."""
+    def results(self, progress: Progress, replay: dict[str, Any]) -> dict[str, Any]:
+        """results.json's content for this run (`replay`: the replay driver's record)."""
         config = self.config
         return results_record(strategy=config.strategy_name, seed=config.seed,
                               tasks=[task.name for task in self.tasks],
                               scorers=[task.data.scorer for task in self.tasks],
-                              progress=progress, budget=budget, calibration=calibration,
+                              progress=progress, replay=replay,
                               config=config_to_dict(config), joint=config.joint)

@@ -1,4 +1,4 @@
-"""Where a run stands (`Progress`) and its checkpoints: everything needed to continue exactly.
+"""A run's checkpoints: everything needed to continue exactly.
 
 A checkpoint directory holds `weights/` (the peft adapter or full model, from the gathered
 state, usable on its own), `accelerate/` (accelerate's `save_state`: optimizer, LR schedule
@@ -9,7 +9,6 @@ collective); the directory is then verified and published atomically by the main
 
 from __future__ import annotations
 
-import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -20,28 +19,11 @@ from accelerate.utils import DistributedType
 from mssr.engine import model as model_io
 from mssr.engine.checkpoint import CheckpointManager, load_tree, save_tree
 from mssr.engine.distributed import broadcast
-from mssr.engine.ledger import ComputeLedger
 from mssr.errors import CheckpointError
+from mssr.replay.progress import Progress
 
 ACCELERATE_DIR = "accelerate"
 WEIGHTS_DIR = "weights"
-
-
-@dataclasses.dataclass
-class Progress:
-    """Where the run stands; saved in every checkpoint."""
-
-    phase: int = 0
-    phase_step: int = 0
-    global_step: int = 0
-    cursor: int = 0
-    nonfinite_streak: int = 0
-    base_scores: list[float] | None = None
-    acc_rows: list[list[float | None]] = dataclasses.field(default_factory=list)
-    task_boundaries: list[int] = dataclasses.field(default_factory=list)
-    replay_timeline: list[dict] = dataclasses.field(default_factory=list)
-    memory_snapshots: list[dict] = dataclasses.field(default_factory=list)
-    ledger: dict = dataclasses.field(default_factory=lambda: ComputeLedger().as_dict())
 
 
 class RunCheckpoints:
@@ -87,7 +69,7 @@ class RunCheckpoints:
             unwrapped.save_pretrained(directory / WEIGHTS_DIR, state_dict=state,
                                       safe_serialization=True)
             save_tree(directory, "replay", replay_state)
-            save_tree(directory, "progress", dataclasses.asdict(progress))
+            save_tree(directory, "progress", progress.state_dict())
             self.manager.publish(name)
         accelerator.wait_for_everyone()
 
@@ -95,7 +77,7 @@ class RunCheckpoints:
         if not (checkpoint / ACCELERATE_DIR).is_dir():
             raise CheckpointError(f"{checkpoint} was written by an older mssr and cannot be "
                                   "resumed: rerun with --overwrite")
-        return Progress(**load_tree(checkpoint, "progress"))
+        return Progress.from_state(load_tree(checkpoint, "progress"))
 
     def load(self, checkpoint: Path, model: torch.nn.Module) -> dict[str, Any]:
         """Restore the weights, optimizer, schedule and RNG states; return the replay state."""

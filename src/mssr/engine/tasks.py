@@ -10,6 +10,7 @@ import numpy as np
 
 from mssr.data.formatting import Encoded, encode_example
 from mssr.data.loaders import TaskData, check_task_size, load_task
+from mssr.replay import spec_for
 from mssr.run_config import RunConfig, TaskConfig
 
 ID_STRIDE = 1_000_000_000  # example id = task index * ID_STRIDE + row: stable across resumes
@@ -48,7 +49,7 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
         data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines,
                          data_root=config.data_root)
         check_task_size(data, config.train.batch_size, "train.batch_size")
-        if config.replay.strategy != "none":
+        if spec_for(config.replay.strategy).replays:
             check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")
         encoded = [encode_example(example, tokenizer, config.model.max_length)
                    for example in data.train]

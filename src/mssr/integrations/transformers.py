@@ -33,10 +33,11 @@ from mssr.errors import ConfigError, MSSRError
 from mssr.integrations.continual import (
     ContinualConfig,
     ContinualTask,
-    ReplayDriver,
+    TrainerReplay,
     check_tasks,
 )
 from mssr.losses import per_example_mean, token_losses
+from mssr.replay.driver import StepPlan
 
 ID_KEY = "mssr_ids"  # the example ids a batch carries from the dataloader to compute_loss
 
@@ -68,7 +69,7 @@ class ReplayMixin:
                              for rows in self.task_rows]
         batch_size = (self.args.per_device_train_batch_size
                       * self.args.gradient_accumulation_steps * self.accelerator.num_processes)
-        self.replay = ReplayDriver(continual, [len(rows) for rows in self.task_rows], batch_size,
+        self.replay = TrainerReplay(continual, [len(rows) for rows in self.task_rows], batch_size,
                                    seed=self.args.seed)
         self.replay.check_reference(tasks)
         if self.args.max_steps > 0 and self.args.max_steps != self.replay.total_steps:
@@ -77,7 +78,7 @@ class ReplayMixin:
                               "unset and set ContinualConfig.steps_per_task")
         self.args.max_steps = self.replay.total_steps
         self.args.ignore_data_skip = True
-        self._step_batch_ids = np.zeros(0, np.int64)
+        self._step_plan: StepPlan | None = None
         self._step_ids: list[torch.Tensor] = []
         self._step_losses: list[torch.Tensor] = []
         self._params_before: list[torch.Tensor] | None = None
@@ -105,15 +106,15 @@ class ReplayMixin:
         """This process's micro-batches of the next optimizer step, split as the engine splits
         a global batch: every `world`-th example, then `gradient_accumulation_steps` parts."""
         replay = self.replay
-        if (replay.begin_step(trainable_parameters(self.model)) and replay.progress.phase > 0
-                and replay.config.reset_optimizer):
+        if (replay.start_step(trainable_parameters(self.model)) and replay.progress.task > 0
+                and replay.continual.reset_optimizer):
             self.optimizer.state.clear()  # a fresh AdamW, as the engine makes at every task
         probe_ids = replay.probe_ids()
         if probe_ids is not None:
             self._probe(probe_ids)
-        batch_ids = replay.plan_step()
-        self._step_batch_ids = batch_ids
+        self._step_plan = replay.plan_step()
         self._step_ids, self._step_losses = [], []
+        batch_ids = self._step_plan.ids
         parts = local_micro_batches(len(batch_ids), self.accelerator.process_index,
                                     self.accelerator.num_processes,
                                     self.args.gradient_accumulation_steps)
@@ -160,7 +161,7 @@ class ReplayMixin:
         trainer divides a loss it did not normalise itself by the accumulation steps
         (Trainer.training_step)."""
         penalty = self.replay.anchor.penalty(trainable_parameters(self.model),
-                                             self.replay.strategy.anchor_weight())
+                                             self.replay.anchor_weight())
         scaled = self.loss_is_scaled_for_ga
         if scaled is None:
             scaled = ((self.model_accepts_loss_kwargs and num_items_in_batch is not None)
@@ -169,7 +170,7 @@ class ReplayMixin:
 
     # ---------------------------------------------------------------- after the step
     def _before_optimizer_step(self) -> None:
-        if self.replay.strategy.needs_update_norm:
+        if self.replay.needs_update_norm:
             self._params_before = [p.detach().clone() for p in trainable_parameters(self.model)]
 
     def _after_optimizer_step(self) -> None:
@@ -187,7 +188,7 @@ class ReplayMixin:
         ids = self.accelerator.gather(torch.cat(self._step_ids)).cpu().numpy()
         losses = self.accelerator.gather(torch.cat(self._step_losses)).cpu().numpy()
         replay = self.replay
-        replay.finish_step(self._token_counts(self._step_batch_ids), ids, losses,
+        replay.finish_step(self._step_plan, self._token_counts(self._step_plan.ids), ids, losses,
                            self._update_norm)
         if replay.progress.global_step != self.state.global_step:
             raise MSSRError(f"replay state at step {replay.progress.global_step}, trainer at "
@@ -203,7 +204,7 @@ class ReplayMixin:
         """Score every task (or those up to `upto`) as the engine does; every process gets
         the scores."""
         started = time.perf_counter()
-        settings = self.replay.config
+        settings = self.replay.continual
         scores = evaluate_tasks(self.accelerator, self.model, self.processing_class,
                                 [(task.eval, task.scorer) for task in self.tasks],
                                 settings.eval, settings.max_length, upto)
@@ -212,7 +213,7 @@ class ReplayMixin:
 
     def _probe(self, probe_ids: np.ndarray) -> None:
         """The accuracy baseline's probe on buffered examples, batched by the collator."""
-        size = self.replay.config.eval.batch_size
+        size = self.replay.continual.eval.batch_size
         batches = (self._collate(probe_ids[start:start + size])
                    for start in range(0, len(probe_ids), size))
         accuracy = probe_accuracy(self.model, batches, self.model.device)
@@ -223,7 +224,7 @@ class ReplayMixin:
                          optimizer: torch.optim.Optimizer | None = None) -> Any:
         """With `reset_optimizer`, the trainer's schedule over one task, restarted at every
         task (as the engine's fresh schedule per task)."""
-        continual = self.replay.config
+        continual = self.replay.continual
         if not continual.reset_optimizer or self.lr_scheduler is not None:
             return super().create_scheduler(num_training_steps, optimizer)
         scheduler = super().create_scheduler(continual.steps_per_task, optimizer)
@@ -244,7 +245,7 @@ class ReplayMixin:
             if resume_from_checkpoint is None:
                 raise MSSRError(f"no checkpoint to resume in {self.args.output_dir}")
         if resume_from_checkpoint:
-            self.replay.load(Path(resume_from_checkpoint))
+            self.replay.load_checkpoint(Path(resume_from_checkpoint))
         elif self.replay.progress.global_step:
             raise MSSRError("this trainer has already trained its tasks; build a new one")
         self.replay.start_clock()

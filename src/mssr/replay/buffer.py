@@ -3,9 +3,13 @@ latest training, and, at task end, a reproducible random selection of `per_task`
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mssr.replay.config import BufferConfig
+if TYPE_CHECKING:
+    from mssr.replay.config import BufferConfig
+
 
 
 class TaskCandidates:

@@ -11,9 +11,13 @@ run can show how well predicted retention tracked the observed one."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mssr.replay.config import MemoryConfig
+if TYPE_CHECKING:
+    from mssr.replay.config import MemoryConfig
+
 
 MAX_PAIRS = 4096
 SCALE_RANGE = (1e-3, 1e3)  # a fit on a handful of noisy losses must not flip or explode

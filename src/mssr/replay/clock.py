@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import math
+from typing import TYPE_CHECKING
 
-from mssr.replay.config import ClockConfig
+if TYPE_CHECKING:
+    from mssr.replay.config import ClockConfig
+
 
 
 class InterferenceClock:

@@ -7,10 +7,8 @@ import itertools
 from dataclasses import dataclass
 from typing import Literal
 
+from mssr.replay.registry import SPECS, STRATEGY_NAMES
 from mssr.typed_config import help_field, require
-
-STRATEGY_NAMES = ("none", "uniform", "fixed", "loss", "accuracy", "mssr", "mssr-sampler",
-                  "mssr-every-step", "mssr-scheduler", "forever")
 
 
 @dataclass
@@ -203,8 +201,13 @@ class ReplayConfig:
     forever: ForeverConfig = help_field(default_factory=ForeverConfig)
 
     def validate(self) -> None:
-        require(self.strategy in STRATEGY_NAMES, "strategy",
-                f"unknown strategy {self.strategy!r}; valid: {', '.join(STRATEGY_NAMES)}")
+        require(self.strategy in SPECS, "strategy",
+                f"unknown strategy {self.strategy!r}; valid: {', '.join(SPECS)}")
         require(self.budget_per_task is None or self.budget_per_task >= 0, "budget_per_task",
                 "must be >= 0 or null")
+
+    def max_replay(self, batch_size: int) -> int:
+        """Most buffered examples one batch may carry: all but one slot ('replace'), or as
+        many as the batch's current-task examples ('append')."""
+        return batch_size if self.mode == "append" else batch_size - 1
 

@@ -3,12 +3,16 @@ the anchor weight the engine adds to the loss on the steps that replay."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mssr.replay.config import ReplayConfig
-from mssr.replay.model_time import ModelTimeSchedule
-from mssr.replay.samplers import UniformSampler
 from mssr.replay.strategy import ReplayStrategy
+
+if TYPE_CHECKING:
+    from mssr.replay.config import ReplayConfig
+    from mssr.replay.model_time import ModelTimeSchedule
+    from mssr.replay.registry import StrategySpec
 
 
 class ForeverStrategy(ReplayStrategy):
@@ -16,13 +20,10 @@ class ForeverStrategy(ReplayStrategy):
     batch holds replayed examples also pulls the weights toward the previous task's with
     beta_t ||theta - theta*||^2 (`anchor_weight`)."""
 
-    anchors = True
-    needs_update_norm = True
+    scheduler: ModelTimeSchedule
 
-    def __init__(self, config: ReplayConfig, scheduler: ModelTimeSchedule,
-                 sampler: UniformSampler, seed: int):
-        super().__init__(config, scheduler, sampler, seed)
-        self.scheduler: ModelTimeSchedule = scheduler
+    def __init__(self, spec: StrategySpec, config: ReplayConfig, seed: int):
+        super().__init__(spec, config, seed)
         self.replaying = False
 
     def plan(self, step: int, batch_size: int) -> np.ndarray:

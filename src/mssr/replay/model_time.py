@@ -12,10 +12,14 @@ Per task, with Delta_t the norm of update t:
 
 from __future__ import annotations
 
+import dataclasses
 import math
+from typing import TYPE_CHECKING
 
-from mssr.replay.config import BaselineConfig, ForeverConfig
 from mssr.replay.schedulers import ShareOfBatch
+
+if TYPE_CHECKING:
+    from mssr.replay.config import BaselineConfig, ForeverConfig, ReplayConfig
 
 
 class ModelTimeSchedule(ShareOfBatch):
@@ -27,6 +31,10 @@ class ModelTimeSchedule(ShareOfBatch):
         super().__init__(baseline, window)
         self._config = config
         self.start_task(0)
+
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> ModelTimeSchedule:
+        return cls(config.forever, config.baseline, config.schedule.window)
 
     def start_task(self, step: int) -> None:
         super().start_task(step)
@@ -61,9 +69,30 @@ class ModelTimeSchedule(ShareOfBatch):
             self.next_day += 1
             self.pending = True
 
-    def event_due(self, step: int) -> bool:
-        due, self.pending = self.pending, False
-        return due
+    def next_event(self, step: int) -> bool:
+        return self.pending
+
+    def on_event(self, step: int) -> None:
+        self.pending = False
+
+    def advance_planned_step(self) -> None:
+        """Planned at a constant update size, so a model day is S steps."""
+        self.observe_update(1.0)
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        """The examples per event (a share of the batch) whose spend on the planned days comes
+        closest to `budget` (the fewer on a tie)."""
+        def with_count(count: int) -> ReplayConfig:
+            return dataclasses.replace(config, baseline=dataclasses.replace(
+                config.baseline, ratio=count / batch_size))
+
+        def distance(count: int) -> tuple[int, int]:
+            spend = cls.planned_spend(with_count(count), steps_per_task, batch_size)
+            return abs(spend - budget), count
+
+        return with_count(min(range(batch_size), key=distance))
 
     def intensity_ratio(self) -> float:
         """r_t = mu_t / mu_0; 1 until the model day is calibrated (or when mu_0 is 0)."""

@@ -3,10 +3,14 @@ under one of two laws (`replay.sampler.law`)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
-from mssr.replay.config import SamplerConfig
 from mssr.replay.tracker import MemoryTracker
+
+if TYPE_CHECKING:
+    from mssr.replay.config import SamplerConfig
 
 
 def gumbel_top_k(log_weights: np.ndarray, k: int, rng: np.random.Generator) -> np.ndarray:

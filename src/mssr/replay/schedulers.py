@@ -1,29 +1,43 @@
 """When to replay and how much (docs/MSSR.md sections 3-4). One small interface:
 `replay_count(step, batch_size) -> (examples to replay in this step's batch, event started?)`,
-fed back by `observe` (training loss) and, for the accuracy trigger, `report_probe`."""
+fed back by `observe` (training loss) and, for the accuracy trigger, `report_probe`.
+
+Each schedule class is also a *schedule kind*: it builds itself from a `ReplayConfig`
+(`from_config`), plans what it spends per task (`planned_spend`) and sets its own knobs to
+spend a given budget (`match_budget`). A strategy's spec (replay/registry.py) names its kind."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mssr.replay.config import BaselineConfig, ScheduleConfig
-
 if TYPE_CHECKING:
     from mssr.replay.clock import InterferenceClock
+    from mssr.replay.config import BaselineConfig, ReplayConfig, ScheduleConfig
     from mssr.replay.tracker import MemoryTracker
 
 
 class Scheduler:
-    """No replay; the base of every schedule. Events last `window` batches at a fixed volume."""
+    """No replay; the base of every schedule. Events last `window` batches at a fixed volume.
+
+    Per step, `next_event(step)` asks (without changing anything) whether an event starts;
+    `start_event` then opens it. Subclasses answer the question (`next_event`) and keep their
+    own bookkeeping of a started event (`on_event`)."""
+
+    adaptive = False  # whether the spend depends on the run, not on the schedule alone
 
     def __init__(self, window: int = 1):
         self.window = window
         self.task_start = 0
         self.active_until = -1
         self.volume = 0
+
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> Scheduler:
+        return cls()
 
     def start_task(self, step: int) -> None:
         self.task_start = step
@@ -33,14 +47,23 @@ class Scheduler:
         """Give the schedule the buffer's memory model (only a retention schedule reads it)."""
 
     def replay_count(self, step: int, batch_size: int) -> tuple[int, bool]:
-        started = self.event_due(step)
+        started = self.next_event(step)
         if started:
-            self.volume = self.event_volume(step, batch_size)
-            self.active_until = step + self.window
+            self.start_event(step, batch_size)
         return (self.volume if step < self.active_until else 0), started
 
-    def event_due(self, step: int) -> bool:
+    def next_event(self, step: int) -> bool:
+        """Whether an event starts at `step` (a question: nothing changes)."""
         return False
+
+    def start_event(self, step: int, batch_size: int) -> None:
+        """Open the event that `next_event` announced for `step`."""
+        self.on_event(step)
+        self.volume = self.event_volume(step, batch_size)
+        self.active_until = step + self.window
+
+    def on_event(self, step: int) -> None:
+        """A subclass's own bookkeeping when one of its events starts."""
 
     def event_volume(self, step: int, batch_size: int) -> int:
         return 0
@@ -61,16 +84,53 @@ class Scheduler:
         for key, value in state.items():
             setattr(self, key, value)
 
+    # ---------------------------------------------------------------- budgets
+    def advance_planned_step(self) -> None:
+        """What a planned (model-free) step feeds the schedule besides the step count."""
+
+    @classmethod
+    def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
+                      batch_size: int) -> int | None:
+        """Replayed examples per task with a full buffer (after the first task), uncapped;
+        None for a schedule whose spend depends on the run."""
+        if cls.adaptive:
+            return None
+        scheduler = cls.from_config(config)
+        scheduler.start_task(0)
+        total = 0
+        for step in range(steps_per_task):
+            count, _ = scheduler.replay_count(step, batch_size)
+            total += min(count, config.max_replay(batch_size))
+            scheduler.advance_planned_step()
+        return total
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        """`config` with this kind's knobs set to spend about `budget` per task (the caller
+        adds the hard cap); by default the knobs stay."""
+        return config
+
+    @classmethod
+    def needs_allowance(cls, config: ReplayConfig) -> bool:
+        """Whether a run without a budget gets its planned spend as a hard cap (a schedule
+        that adapts to the run but is accounted at a planned spend)."""
+        return False
+
 
 class ShareOfBatch(Scheduler):
-    """Events that replay round(ratio * batch size) examples in each of `window` batches."""
+    """Events that replay round(share * batch size) examples in each of `window` batches."""
 
     def __init__(self, config: BaselineConfig, window: int = 1):
         super().__init__(window=window)
-        self.ratio = config.ratio
+        self.share = config.ratio
+
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> Scheduler:
+        return cls(config.baseline, config.schedule.window)
 
     def event_volume(self, step: int, batch_size: int) -> int:
-        return round(self.ratio * batch_size)
+        return round(self.share * batch_size)
 
 
 class EveryStep(ShareOfBatch):
@@ -78,13 +138,25 @@ class EveryStep(ShareOfBatch):
     examples per batch is spread evenly (error diffusion), so a share of 0.5 examples replays
     one example every other step instead of rounding to none or one every step."""
 
-    def event_due(self, step: int) -> bool:
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> Scheduler:
+        return cls(config.baseline)
+
+    def next_event(self, step: int) -> bool:
         return True
 
     def event_volume(self, step: int, batch_size: int) -> int:
-        per_step = self.ratio * batch_size
+        per_step = self.share * batch_size
         offset = step - self.task_start
         return math.floor((offset + 1) * per_step + 0.5) - math.floor(offset * per_step + 0.5)
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        """The share of every batch that adds up to `budget`."""
+        share = min(1.0, budget / (steps_per_task * batch_size))
+        return dataclasses.replace(config, baseline=dataclasses.replace(config.baseline,
+                                                                        ratio=share))
 
 
 class FixedInterval(ShareOfBatch):
@@ -94,13 +166,29 @@ class FixedInterval(ShareOfBatch):
         super().__init__(config, window)
         self.interval = config.interval
 
-    def event_due(self, step: int) -> bool:
+    def next_event(self, step: int) -> bool:
         offset = step - self.task_start
         return offset > 0 and offset % self.interval == 0
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        """The interval whose spend comes closest to `budget` (the longer one on a tie)."""
+        def with_interval(interval: int) -> ReplayConfig:
+            return dataclasses.replace(config, baseline=dataclasses.replace(
+                config.baseline, interval=interval))
+
+        def distance(interval: int) -> tuple[int, int]:
+            spend = cls.planned_spend(with_interval(interval), steps_per_task, batch_size)
+            return abs(spend - budget), -interval
+
+        return with_interval(min(range(1, steps_per_task + 1), key=distance))
 
 
 class Triggered(ShareOfBatch):
     """Events raised by a signal (`pending`), at least `cooldown` steps apart."""
+
+    adaptive = True
 
     def __init__(self, config: BaselineConfig, window: int):
         super().__init__(config, window)
@@ -108,12 +196,12 @@ class Triggered(ShareOfBatch):
         self.pending = False
         self.last_event = -(10**9)
 
-    def event_due(self, step: int) -> bool:
-        if not self.pending or step - self.last_event < self._config.cooldown:
-            return False
+    def next_event(self, step: int) -> bool:
+        return self.pending and step - self.last_event >= self._config.cooldown
+
+    def on_event(self, step: int) -> None:
         self.pending = False
         self.last_event = step
-        return True
 
 
 class LossTrigger(Triggered):
@@ -148,11 +236,9 @@ class LossTrigger(Triggered):
         if spike or self.ema - self.minimum > config.loss_delta:
             self.pending = True
 
-    def event_due(self, step: int) -> bool:
-        due = super().event_due(step)
-        if due:
-            self.minimum = self.ema
-        return due
+    def on_event(self, step: int) -> None:
+        super().on_event(step)
+        self.minimum = self.ema
 
 
 class AccuracyTrigger(Triggered):
@@ -199,7 +285,60 @@ def intervals(config: ScheduleConfig, count: int) -> np.ndarray:
     return gaps.astype(np.int64)
 
 
-class ExpandingSchedule(Scheduler):
+class MemorySchedule(Scheduler):
+    """MSSR's schedule kind: a step-count interval law (`ExpandingSchedule`) or the
+    retention-triggered law (`RetentionSchedule`), as `schedule.law` says. A budget scales
+    its events' shares and keeps their times; a retention law is planned, and allotted, what
+    the geometric law with the same constants spends."""
+
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> Scheduler:
+        schedule = config.schedule
+        return (RetentionSchedule(schedule) if schedule.law == "retention"
+                else ExpandingSchedule(schedule))
+
+    @classmethod
+    def needs_allowance(cls, config: ReplayConfig) -> bool:
+        return config.schedule.law == "retention"
+
+    @classmethod
+    def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
+                      batch_size: int) -> int | None:
+        if cls.needs_allowance(config):
+            config = dataclasses.replace(
+                config, schedule=dataclasses.replace(config.schedule, law="geometric"))
+        return super().planned_spend(config, steps_per_task, batch_size)
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        """The events' shares (r0 and r_min) scaled by one factor, so that the schedule spends
+        about `budget` per task with its event times and decay shape kept; when shares of the
+        whole batch are not enough, events last more batches (`window` doubles)."""
+        schedule = config.schedule
+
+        def scaled(factor: float, window: int) -> ReplayConfig:
+            return dataclasses.replace(config, schedule=dataclasses.replace(
+                schedule, window=window, initial_ratio=min(1.0, schedule.initial_ratio * factor),
+                min_ratio=min(1.0, schedule.min_ratio * factor)))
+
+        def spend(factor: float, window: int) -> int:
+            return cls.planned_spend(scaled(factor, window), steps_per_task, batch_size)
+
+        if schedule.initial_ratio == 0 or spend(1.0, schedule.window) == budget:
+            return config
+        saturating = 1.0 / (schedule.min_ratio or schedule.initial_ratio)  # every share at 1
+        window = schedule.window
+        while spend(saturating, window) < budget and window < steps_per_task:
+            window = min(2 * window, steps_per_task)
+        low, high = 0.0, saturating
+        for _ in range(40):  # the smallest factor that spends at least the budget
+            middle = (low + high) / 2
+            low, high = (middle, high) if spend(middle, window) < budget else (low, middle)
+        return scaled(min((low, high), key=lambda f: abs(spend(f, window) - budget)), window)
+
+
+class ExpandingSchedule(MemorySchedule):
     """MSSR's schedule: events at e_1 = g_0, e_{k+1} = e_k + g_k steps into the task (g from
     `intervals`, e.g. g_k = min(I_max, ceil(I0 rho^k))), each replaying round(r(t) B) per batch
     for `window` batches, with r(t) = r_min + (r0 - r_min) exp(-(t - t_start) / tau_r)."""
@@ -214,23 +353,24 @@ class ExpandingSchedule(Scheduler):
         self.next_offset = int(intervals(self._config, 1)[0])
         self.events_in_task = 0
 
-    def event_due(self, step: int) -> bool:
-        if step - self.task_start != self.next_offset:
-            return False
+    def next_event(self, step: int) -> bool:
+        return step - self.task_start == self.next_offset
+
+    def on_event(self, step: int) -> None:
         self.events_in_task += 1
         self.next_offset += int(intervals(self._config, self.events_in_task + 1)[-1])
-        return True
 
     def event_volume(self, step: int, batch_size: int) -> int:
-        return round(self.ratio(step) * batch_size)
+        return round(self.share_at(step) * batch_size)
 
-    def ratio(self, step: int) -> float:
+    def share_at(self, step: int) -> float:
+        """r(t): the replay share of the batch at `step`."""
         config = self._config
         decay = math.exp(-(step - self.task_start) / config.ratio_decay_steps)
         return config.min_ratio + (config.initial_ratio - config.min_ratio) * decay
 
 
-class RetentionSchedule(Scheduler):
+class RetentionSchedule(MemorySchedule):
     """An event when the buffer's predicted retention (its mean, or a quantile) falls below
     `retention_target`, at least `retention_cooldown` steps after the last. Its volume is what
     restores the target if the least-retained examples are replayed (each back to R = 1):
@@ -249,17 +389,21 @@ class RetentionSchedule(Scheduler):
     def attach(self, tracker: MemoryTracker, clock: InterferenceClock) -> None:
         self._tracker, self._clock = tracker, clock
 
-    def event_due(self, step: int) -> bool:
-        config, tracker = self._config, self._tracker
+    def next_event(self, step: int) -> bool:
+        tracker = self._tracker
         if (tracker is None or len(tracker) == 0
-                or step - self.last_event < config.retention_cooldown):
+                or step - self.last_event < self._config.retention_cooldown):
             return False
-        self.needed = restoring_volume(tracker.retention(self._clock.value),
-                                       config.retention_target, config.retention_quantile)
-        if self.needed == 0:
-            return False
+        return self.restoring_volume() > 0
+
+    def on_event(self, step: int) -> None:
+        self.needed = self.restoring_volume()
         self.last_event = step
-        return True
+
+    def restoring_volume(self) -> int:
+        config = self._config
+        return restoring_volume(self._tracker.retention(self._clock.value),
+                                config.retention_target, config.retention_quantile)
 
     def event_volume(self, step: int, batch_size: int) -> int:
         return min(math.ceil(self.needed / self.window),
@@ -279,8 +423,3 @@ def restoring_volume(retention: np.ndarray, target: float, quantile: float | Non
     position = math.floor(quantile * (len(ordered) - 1))
     below = int(np.searchsorted(ordered, target))  # examples with R < target
     return max(below - position, 0)
-
-
-def memory_schedule(config: ScheduleConfig) -> Scheduler:
-    """MSSR's scheduler for `config.law`: retention-triggered, or a step-count interval law."""
-    return RetentionSchedule(config) if config.law == "retention" else ExpandingSchedule(config)

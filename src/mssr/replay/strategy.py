@@ -1,27 +1,20 @@
-"""A replay strategy: clock + memory tracker + candidate intake + scheduler + sampler, and the
-registry that names the compositions of docs/MSSR.md section 4."""
+"""A replay strategy: clock + memory tracker + candidate intake + scheduler + sampler, built
+from its registered spec (replay/registry.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from mssr.errors import ConfigError
 from mssr.replay.buffer import TaskCandidates
 from mssr.replay.clock import InterferenceClock
-from mssr.replay.config import STRATEGY_NAMES, ReplayConfig
-from mssr.replay.model_time import ModelTimeSchedule
-from mssr.replay.samplers import UniformSampler, WeightedSampler, memory_sampler
-from mssr.replay.schedulers import (
-    AccuracyTrigger,
-    EveryStep,
-    FixedInterval,
-    LossTrigger,
-    Scheduler,
-    memory_schedule,
-)
+from mssr.replay.samplers import UniformSampler, memory_sampler
 from mssr.replay.tracker import MemoryTracker
+
+if TYPE_CHECKING:
+    from mssr.replay.config import ReplayConfig
+    from mssr.replay.registry import StrategySpec
 
 EMPTY = np.zeros(0, np.int64)
 STAT_NAMES = ("replayed_examples", "replay_events", "probes", "probe_tokens")
@@ -30,20 +23,16 @@ STAT_NAMES = ("replayed_examples", "replay_events", "probes", "probe_tokens")
 class ReplayStrategy:
     """Decides, step by step, which buffered example ids go into the batch.
 
-    Per optimizer step the caller runs `probe_ids`/`report_probe` (accuracy trigger only),
-    `plan`, its forward/backward/step, then `observe` with every trained id and its loss.
-    The batch holds `current_count` current-task examples beside the planned ids.
-    All randomness comes from the strategy's own seeded generator, so processes holding the
-    same strategy and seeing the same (gathered) losses take the same decisions."""
+    The step protocol that calls it is replay/driver.py's. All randomness comes from the
+    strategy's own seeded generator, so processes holding the same strategy and seeing the
+    same (gathered) losses take the same decisions."""
 
-    anchors = False  # whether the engine keeps the previous task's weights for `anchor_weight`
-
-    def __init__(self, config: ReplayConfig, scheduler: Scheduler,
-                 sampler: UniformSampler | WeightedSampler, seed: int):
+    def __init__(self, spec: StrategySpec, config: ReplayConfig, seed: int):
         self.name = config.strategy
+        self.spec = spec
         self.config = config
-        self.scheduler = scheduler
-        self.sampler = sampler
+        self.scheduler = spec.schedule.from_config(config)
+        self.sampler = memory_sampler(config.sampler) if spec.memory_sampler else UniformSampler()
         self.clock = InterferenceClock(config.clock)
         self.tracker = MemoryTracker(config.memory)
         self.candidates = TaskCandidates(config.buffer)
@@ -60,7 +49,7 @@ class ReplayStrategy:
     @property
     def needs_update_norm(self) -> bool:
         """Whether `observe` needs the optimizer update's norm (the engine computes it then)."""
-        return self.config.clock.mode == "update"
+        return self.spec.needs_update_norm or self.config.clock.mode == "update"
 
     def anchor_weight(self) -> float:
         """Weight of the L2 pull toward the previous task's weights in this step's loss."""
@@ -93,7 +82,7 @@ class ReplayStrategy:
         cap = self.config.budget_per_task
         if cap is not None:
             count = min(count, cap - self.replayed_in_task)
-        count = min(count, max_replay(self.config, batch_size), len(self.tracker))
+        count = min(count, self.config.max_replay(batch_size), len(self.tracker))
         if count <= 0:
             return EMPTY
         ids = self.sampler.sample(self.tracker, self.clock.value, count, self.rng)
@@ -115,14 +104,14 @@ class ReplayStrategy:
         self.candidates.record(ids, losses, clock)
         self.scheduler.observe(step, task_loss)
 
-    def end_task(self, task_index: int, step: int) -> np.ndarray:
+    def end_task(self, task_index: int) -> np.ndarray:
         """The buffer keeps `buffer.per_task` random candidates of the finished task, each with
         the loss and clock of its last training (not the task end's clock)."""
         ids, losses, clocks = self.candidates.select(self.rng)
         self.tracker.insert(ids, losses, task_index, clocks)
         return ids
 
-    def memory_snapshot(self, step: int) -> dict[str, np.ndarray]:
+    def memory_snapshot(self) -> dict[str, np.ndarray]:
         return {"ids": self.tracker.ids.copy(), "task": self.tracker.column("task").copy(),
                 "retention": self.tracker.retention(self.clock.value),
                 "strength": self.tracker.column("strength").copy()}
@@ -149,43 +138,3 @@ class ReplayStrategy:
         self.tracker.load_state_dict(state["tracker"])
         self.candidates.load_state_dict(state["candidates"])
         self.scheduler.load_state_dict(state["scheduler"])
-
-
-def _fixed(config: ReplayConfig) -> Scheduler:
-    return FixedInterval(config.baseline, config.schedule.window)
-
-
-REGISTRY: dict[str, tuple[Callable[[ReplayConfig], Scheduler], bool]] = {
-    # name: (scheduler factory, memory sampler?)
-    "none": (lambda config: Scheduler(), False),
-    "uniform": (lambda config: EveryStep(config.baseline), False),
-    "fixed": (_fixed, False),
-    "loss": (lambda config: LossTrigger(config.baseline, config.schedule.window), False),
-    "accuracy": (lambda config: AccuracyTrigger(config.baseline, config.schedule.window), False),
-    "mssr": (lambda config: memory_schedule(config.schedule), True),
-    "mssr-sampler": (_fixed, True),
-    "mssr-every-step": (lambda config: EveryStep(config.baseline), True),
-    "mssr-scheduler": (lambda config: memory_schedule(config.schedule), False),
-    "forever": (lambda config: ModelTimeSchedule(config.forever, config.baseline,
-                                                 config.schedule.window), False),
-}
-assert tuple(REGISTRY) == STRATEGY_NAMES
-
-
-def build_strategy(config: ReplayConfig, seed: int) -> ReplayStrategy:
-    """The strategy `config.strategy` names, with the config's constants."""
-    if config.strategy not in REGISTRY:
-        raise ConfigError("replay.strategy", f"unknown strategy {config.strategy!r}; valid: "
-                          f"{', '.join(STRATEGY_NAMES)}")
-    from mssr.replay.forever import ForeverStrategy  # a subclass: importing it above is a cycle
-
-    make_scheduler, memory = REGISTRY[config.strategy]
-    sampler = memory_sampler(config.sampler) if memory else UniformSampler()
-    kind = ForeverStrategy if config.strategy == "forever" else ReplayStrategy
-    return kind(config, make_scheduler(config), sampler, seed)
-
-
-def max_replay(config: ReplayConfig, batch_size: int) -> int:
-    """Most buffered examples one batch may carry: all but one slot ('replace'), or as many
-    as the batch's current-task examples ('append')."""
-    return batch_size if config.mode == "append" else batch_size - 1

@@ -8,11 +8,15 @@ drives the decay (the last observed one, or its EMA over a buffer quantile with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from mssr.replay.calibration import RetentionCalibration
-from mssr.replay.config import MemoryConfig
 from mssr.replay.id_index import IdIndex
+
+if TYPE_CHECKING:
+    from mssr.replay.config import MemoryConfig
 
 COLUMNS = {"ids": np.int64, "task": np.int64, "strength": np.float64,
            "last_review": np.float64, "last_loss": np.float64, "loss_ema": np.float64,

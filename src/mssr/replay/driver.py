@@ -1,0 +1,207 @@
+"""The replay protocol of a continual run, step by step, for any trainer: the engine's recipe,
+the Trainer/TRL integrations and `mssr simulate` all drive it (numpy only).
+
+Per optimizer step the trainer calls
+
+    driver.begin_step()            # True at a task's first step (the task starts here)
+    driver.probe_ids()             # the accuracy baseline's probe, if due -> report_probe
+    plan = driver.plan_step()      # the step's global batch: current-task ids, then replayed
+    ... forward, backward, optimizer step on plan.ids ...
+    driver.finish_step(plan, token_counts, ids, losses, update_norm, stepped)
+
+and `end_task(scores)` after a task's last step (`task_done`). The driver owns the strategy,
+the current task's data order, the compute ledger, the replay timeline and the accuracy rows
+(`progress`); it knows nothing of models, tensors or files. Same seed, same losses: same ids,
+whichever trainer drives it."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from mssr.replay.budget import resolve
+from mssr.replay.config import ReplayConfig
+from mssr.replay.progress import Progress
+from mssr.replay.registry import build_strategy, spec_for
+
+
+@dataclasses.dataclass
+class StepPlan:
+    """One step's global batch: the current task's `current_count` ids first, then the
+    replayed ones; `replay_event` when a replay event started at this step."""
+
+    ids: np.ndarray
+    current_count: int
+    replay_event: bool
+
+    @property
+    def replayed(self) -> int:
+        return len(self.ids) - self.current_count
+
+
+class ReplayDriver:
+    """The replay decisions and the record of one run over `tasks` (each task's training ids,
+    or one joint task of all of them), `steps_per_task` optimizer steps each.
+
+    `replay` and `budget` are the run's settings; the driver resolves them (`config` is what
+    runs, `budget` the record for results.json)."""
+
+    def __init__(self, replay: ReplayConfig, budget: int | str | None,
+                 tasks: Sequence[np.ndarray], steps_per_task: int, batch_size: int, seed: int,
+                 joint: bool = False):
+        per_task_steps = steps_per_task * (len(tasks) if joint else 1)
+        self.config, self.budget = resolve(replay, budget, steps_per_task, batch_size, joint)
+        self.spec = spec_for(self.config.strategy)
+        self.strategy = build_strategy(self.config, seed=seed)
+        self.tasks = ([np.concatenate(tasks)] if joint else
+                      [np.asarray(ids, np.int64) for ids in tasks])
+        self.steps_per_task, self.batch_size, self.seed = per_task_steps, batch_size, seed
+        self.progress = Progress()
+        self._wall_start = time.perf_counter()
+        self._step_start = 0.0
+
+    # ---------------------------------------------------------------- where the run stands
+    @property
+    def total_steps(self) -> int:
+        return self.steps_per_task * len(self.tasks)
+
+    @property
+    def finished(self) -> bool:
+        return self.progress.task >= len(self.tasks)
+
+    @property
+    def task_done(self) -> bool:
+        return self.progress.task_step == self.steps_per_task
+
+    @property
+    def needs_update_norm(self) -> bool:
+        return self.strategy.needs_update_norm
+
+    def anchor_weight(self) -> float:
+        """Weight of the pull to the previous task's weights in this step's loss."""
+        return self.strategy.anchor_weight()
+
+    # ---------------------------------------------------------------- one step
+    def begin_step(self) -> bool:
+        """Open a step; True when it is a task's first (the task starts here)."""
+        self._step_start = time.perf_counter()
+        progress = self.progress
+        if progress.task_step:
+            return False
+        progress.cursor = 0
+        progress.task_boundaries.append(progress.global_step)
+        self.strategy.start_task(progress.task, progress.global_step,
+                                 self.tasks[progress.task])
+        return True
+
+    def probe_ids(self) -> np.ndarray | None:
+        """Buffered ids the accuracy baseline wants scored before this step's plan."""
+        return self.strategy.probe_ids(self.progress.global_step)
+
+    def report_probe(self, accuracy: float, tokens: int) -> None:
+        """The probe's accuracy; its tokens are the method's own evaluation cost."""
+        self.strategy.report_probe(self.progress.global_step, accuracy, tokens)
+        self.progress.ledger.method_eval_tokens += int(tokens)
+
+    def plan_step(self) -> StepPlan:
+        """The step's global batch: the current task's next examples from its stream, then
+        the replay ids the strategy plans (in place of current examples, or on top of them in
+        `replay.mode: append`)."""
+        progress, strategy = self.progress, self.strategy
+        events = strategy.stats["replay_events"]
+        replay_ids = strategy.plan(progress.global_step, self.batch_size)
+        current_count = strategy.current_count(self.batch_size, len(replay_ids))
+        task_ids = self.tasks[progress.task]
+        rows = stream_indices(self.seed, progress.task, len(task_ids), progress.cursor,
+                              current_count)
+        ids = np.concatenate([task_ids[rows], replay_ids]).astype(np.int64)
+        return StepPlan(ids, current_count, strategy.stats["replay_events"] > events)
+
+    def finish_step(self, plan: StepPlan, token_counts: Sequence[int], ids: np.ndarray,
+                    losses: np.ndarray, update_norm: float | None = None,
+                    stepped: bool = True) -> float:
+        """After the optimizer step (or its skip): `token_counts` are the planned batch's
+        examples' tokens in plan order; `ids`/`losses` every trained example of the global
+        batch (gathered across processes). A step with a non-finite loss feeds the strategy
+        nothing. Returns the current task's mean loss in the batch."""
+        progress, ledger = self.progress, self.progress.ledger
+        step = progress.global_step
+        task_loss = float(losses[np.isin(ids, self.tasks[progress.task])].mean())
+        if np.isfinite(losses).all():
+            progress.nonfinite_streak = 0
+            self.strategy.observe(step, ids, losses, task_loss=task_loss,
+                                  update_norm=update_norm)
+            ledger.optimizer_steps += int(stepped)
+        else:
+            progress.nonfinite_streak += 1
+            ledger.skipped_nonfinite_steps += 1
+        ledger.count_batch(token_counts[:plan.current_count], token_counts[plan.current_count:])
+        ledger.replay_events = self.strategy.stats["replay_events"]
+        ledger.train_seconds += time.perf_counter() - self._step_start
+        if plan.replayed:
+            progress.replay_timeline.append({"step": step, "task": progress.task,
+                                             "replayed": plan.replayed})
+        progress.cursor += plan.current_count
+        progress.global_step += 1
+        progress.task_step += 1
+        self.note_wall_time()
+        return task_loss
+
+    def end_task(self, scores: list[float | None]) -> None:
+        """Close the current task: the buffer takes its share, the memory model's snapshot
+        (strategies whose decisions it drives) and the task's accuracy row `scores` are
+        recorded."""
+        progress = self.progress
+        self.strategy.end_task(progress.task)
+        if self.spec.memory:
+            snapshot = self.strategy.memory_snapshot()
+            progress.memory_snapshots.append({"task": progress.task,
+                                              "retention": snapshot["retention"].tolist(),
+                                              "strength": snapshot["strength"].tolist()})
+        progress.acc_rows.append(scores)
+        progress.task += 1
+        progress.task_step = 0
+        self.note_wall_time()
+
+    # ---------------------------------------------------------------- time and state
+    def start_clock(self) -> None:
+        """Wall time counts from here, on top of what a resumed run had already spent."""
+        self._wall_start = time.perf_counter() - self.progress.ledger.wall_seconds
+
+    def note_wall_time(self) -> None:
+        self.progress.ledger.wall_seconds = time.perf_counter() - self._wall_start
+
+    def record(self) -> dict[str, Any]:
+        """What results.json takes from the driver."""
+        progress = self.progress
+        return {"compute": progress.ledger.as_dict(), "replay_budget": self.budget,
+                "replay_timeline": progress.replay_timeline,
+                "task_boundaries": progress.task_boundaries,
+                "memory_snapshots": progress.memory_snapshots,
+                "calibration": self.strategy.calibration_record(),
+                "resolved_replay": dataclasses.asdict(self.config)}
+
+    def load(self, progress: Progress, strategy_state: dict[str, Any]) -> None:
+        """Continue from a checkpoint's progress and strategy state."""
+        self.progress = progress
+        self.strategy.load_state_dict(strategy_state)
+
+
+def stream_indices(seed: int, task_index: int, num_examples: int, start: int,
+                   count: int) -> np.ndarray:
+    """Indices at positions [start, start + count) of the task's endless stream of epochs, each
+    epoch a fresh permutation seeded by (seed, task, epoch): a pure function, so a resumed run
+    continues the exact same stream (no sampler state to rebuild)."""
+    positions = np.arange(start, start + count)
+    epochs = positions // num_examples
+    result = np.empty(count, dtype=np.int64)
+    for epoch in np.unique(epochs):
+        permutation = np.random.default_rng([seed, task_index, int(epoch)]).permutation(
+            num_examples)
+        chosen = epochs == epoch
+        result[chosen] = permutation[positions[chosen] % num_examples]
+    return result
