@@ -12,14 +12,21 @@ import yaml
 from mssr.errors import ConfigError
 from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
-from mssr.typed_config import apply_overrides, from_mapping, help_field, require, to_mapping
+from mssr.typed_config import (
+    Section,
+    apply_overrides,
+    from_mapping,
+    help_field,
+    require,
+    to_mapping,
+)
 
 SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
 
 
 @dataclass
-class TaskConfig:
+class TaskConfig(Section):
     """One task of the sequence: where its data lives and how it is scored."""
 
     name: str = help_field(help="task name (unique in the sequence)")
@@ -66,7 +73,7 @@ class TaskConfig:
 
 
 @dataclass
-class SuiteConfig:
+class SuiteConfig(Section):
     """A built-in task suite, generated deterministically into the run directory."""
 
     name: str = help_field("default", "built-in suite (see `mssr suites`)")
@@ -80,7 +87,7 @@ class SuiteConfig:
 
 
 @dataclass
-class ModelConfig:
+class ModelConfig(Section):
     """The base model: a local directory or hub name, optionally re-initialised from its config."""
 
     path: str = help_field("bundled", "model directory or hub name; 'bundled' is the small "
@@ -100,7 +107,7 @@ class ModelConfig:
 
 
 @dataclass
-class LoraConfig:
+class LoraConfig(Section):
     """LoRA through peft; `enabled: false` trains every weight."""
 
     enabled: bool = help_field(True, "train a LoRA adapter (false: full fine-tuning)")
@@ -123,7 +130,7 @@ class LoraConfig:
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(Section):
     """The optimisation of each task."""
 
     steps_per_task: int = help_field(100, "optimizer steps on each task")
@@ -163,7 +170,7 @@ class TrainConfig:
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(Section):
     """Evaluation before task 1 and after every task."""
 
     tasks: Literal["all", "seen"] = help_field(
@@ -177,7 +184,7 @@ class EvalConfig:
 
 
 @dataclass
-class RunConfig:
+class RunConfig(Section):
     """Everything a continual fine-tuning run needs."""
 
     seed: int = help_field(0, "seed of data order, replay decisions and initialisation")

@@ -44,16 +44,23 @@ def from_mapping(cls: type[T], data: Mapping[str, Any] | None, prefix: str = "",
     values = {name: _coerce(hints[name], data[name], _join(prefix, name), source)
               for name in fields if name in data}
     try:
-        obj = cls(**values)
+        return cls(**values)  # a `Section` validates itself here
     except TypeError as error:
         raise ConfigError(prefix or cls.__name__, str(error), source) from None
-    validate = getattr(obj, "validate", None)
-    if validate is not None:
-        try:
-            validate()
-        except ConfigError as error:
-            raise ConfigError(_join(prefix, error.field), error.message, source) from None
-    return obj
+    except ConfigError as error:
+        raise ConfigError(_join(prefix, error.field), error.message, source) from None
+
+
+class Section:
+    """A config section (a dataclass) that checks its values when it is built, whether read
+    from a file, made in code or copied with `dataclasses.replace`, as peft's configs do in
+    `__post_init__`. Subclasses raise ConfigError through `require` in `validate`."""
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:
+        """Nothing to check by default."""
 
 
 def to_mapping(obj: Any) -> Any:

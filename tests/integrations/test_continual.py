@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -19,12 +20,18 @@ EVAL = [Example(prompt="2 plus 2 is", response="4")]
 @pytest.mark.parametrize(("settings", "field"), [
     ({"steps_per_task": 0}, "steps_per_task"),
     ({"replay_budget": "half"}, "replay_budget"),
-    ({"replay": ReplayConfig(strategy="sometimes")}, "replay.strategy"),
     ({"reference_runs": [Path("runs/joint")]}, "reference_runs"),
 ])
-def test_settings_errors_name_the_field(settings, field):
+def test_settings_errors_name_the_field_when_built(settings, field):
     with pytest.raises(ConfigError, match=f"'{field}'"):
-        ContinualConfig(**{"steps_per_task": 10, **settings}).validate()
+        ContinualConfig(**{"steps_per_task": 10, **settings})
+
+
+def test_sections_check_themselves_when_built_in_code_or_copied():
+    with pytest.raises(ConfigError, match="'strategy'.*unknown strategy 'sometimes'"):
+        ReplayConfig(strategy="sometimes")
+    with pytest.raises(ConfigError, match="'steps_per_task'"):
+        dataclasses.replace(ContinualConfig(steps_per_task=10), steps_per_task=0)
 
 
 @pytest.mark.parametrize(("tasks", "field"), [

@@ -27,15 +27,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from mssr.commands.run import strategy_overrides
+    from mssr.commands.run import with_flags
     from mssr.engine.launch import execute_all
     from mssr.paths import CONFIGS_DIR
     from mssr.report import compare_runs
     from mssr.run_config import load_config
 
-    configs = [load_config(CONFIGS_DIR / "demo.yaml",
-                           [*args.overrides, *strategy_overrides(strategy), f"seed={args.seed}",
-                            f"output={args.output}/{{strategy}}"])
+    demo = load_config(CONFIGS_DIR / "demo.yaml", args.overrides)
+    configs = [with_flags(demo, strategy, args.seed, f"{args.output}/{{strategy}}")
                for strategy in args.strategies]
     jobs = max(1, min(args.jobs, len(configs)))
     print(f"== {', '.join(args.strategies)}: {jobs} at a time", flush=True)

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
+from typing import TYPE_CHECKING, Any
 
 from mssr.errors import ConfigError
+
+if TYPE_CHECKING:
+    from mssr.run_config import RunConfig
 
 # the summary line's label and format of each metric: differences signed, levels not
 SUMMARY_FORMATS = {"ap": ("AP", ".3f"), "bwt": ("BWT", "+.3f"), "fwt": ("FWT", "+.3f"),
@@ -36,12 +41,32 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def strategy_overrides(strategy: str | None) -> list[str]:
-    """`--strategy joint` is multi-task training; any other name is a replay strategy."""
+    """A strategy as `key=value` overrides (for scripts that compose configs from them):
+    'joint' is multi-task training; any other name is a replay strategy."""
     if strategy is None:
         return []
     if strategy == "joint":
         return ["joint=true"]
     return [f"replay.strategy={strategy}", "joint=false"]
+
+
+def with_flags(config: RunConfig, strategy: str | None = None, seed: int | None = None,
+               output: str | None = None) -> RunConfig:
+    """`config` with the command line's --strategy ('joint': multi-task training), --seed and
+    --output; the copy checks itself as it is built."""
+    changes: dict[str, Any] = {}
+    if strategy == "joint":
+        changes["joint"] = True
+    elif strategy is not None:
+        from mssr.replay import spec_for
+
+        spec_for(strategy)  # an unknown name: an error listing the valid ones
+        changes.update(joint=False, replay=dataclasses.replace(config.replay, strategy=strategy))
+    if seed is not None:
+        changes["seed"] = seed
+    if output is not None:
+        changes["output"] = output
+    return dataclasses.replace(config, **changes)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -50,11 +75,6 @@ def run(args: argparse.Namespace) -> int:
     from mssr.run_config import load_config
 
     config_file, overrides = split_file_and_overrides(args.config, args.overrides)
-    overrides += strategy_overrides(args.strategy)
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    if args.output is not None:
-        overrides.append(f"output={args.output}")
     if args.sequence is not None:
         config = sequence_config(args.sequence, overrides, config_file)
     elif config_file is not None:
@@ -62,6 +82,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         raise ConfigError("config", "give a config file, --sequence NAME[:ORDER], or both "
                           "(the file's model and training settings, the sequence's tasks)")
+    config = with_flags(config, args.strategy, args.seed, args.output)
     run_dir, results = execute(config, resume=args.resume, overwrite=args.overwrite,
                                show_progress=not args.no_progress)
     print(f"{results['strategy']} seed {results['seed']}: {metrics_summary(results['metrics'])}; "

@@ -13,16 +13,17 @@ from accelerate.utils import DistributedType, ProjectConfiguration, broadcast_ob
 
 from mssr.errors import ConfigError
 from mssr.replay import spec_for
-from mssr.run_config import RunConfig
+from mssr.replay.config import ReplayConfig
+from mssr.run_config import TrainConfig
 
 SUPPORTED = (DistributedType.NO, DistributedType.MULTI_CPU, DistributedType.MULTI_GPU,
              DistributedType.FSDP)
 
 
-def make_accelerator(config: RunConfig, run_dir: Path) -> Accelerator:
-    """An Accelerator with the config's mixed precision and trackers (logging under
-    `run_dir/trackers`), refused before any work when the combination cannot run."""
-    train, log_with = config.train, None
+def make_accelerator(train: TrainConfig, replay: ReplayConfig, run_dir: Path) -> Accelerator:
+    """An Accelerator with the training section's mixed precision and trackers (logging under
+    `run_dir/trackers`), refused before any work when it cannot run with the replay section."""
+    log_with = None
     if train.log_with is not None:
         check_tracker(train.log_with)
         log_with = [train.log_with]
@@ -31,7 +32,7 @@ def make_accelerator(config: RunConfig, run_dir: Path) -> Accelerator:
     cpu = _launched_processes() > 1 and not torch.cuda.is_available()
     accelerator = Accelerator(mixed_precision=train.mixed_precision, log_with=log_with,
                               project_config=project, cpu=cpu)
-    check_supported(accelerator, config)
+    check_supported(accelerator, train, replay)
     return accelerator
 
 
@@ -51,7 +52,7 @@ def check_tracker(name: str) -> None:
                           "train.log_with unset (train_log.jsonl is always written)")
 
 
-def check_supported(accelerator: Accelerator, config: RunConfig) -> None:
+def check_supported(accelerator: Accelerator, train: TrainConfig, replay: ReplayConfig) -> None:
     """Refuse launches the engine cannot run correctly, naming what to change."""
     launched, kind = _launched_processes(), accelerator.distributed_type
     if launched != accelerator.num_processes:
@@ -67,14 +68,14 @@ def check_supported(accelerator: Accelerator, config: RunConfig) -> None:
     if accelerator.distributed_type == DistributedType.FSDP and not accelerator.is_fsdp2:
         raise ConfigError("launch", "FSDP version 1 is not supported: set fsdp_version: 2 in "
                           "accelerate's config")
-    if kind == DistributedType.FSDP and config.replay.clock.mode == "update":
+    if kind == DistributedType.FSDP and replay.clock.mode == "update":
         raise ConfigError("replay.clock.mode", "'update' measures the weight update on "
                           "unsharded weights; under FSDP use 'steps' or 'loss'")
-    if kind == DistributedType.FSDP and not spec_for(config.replay.strategy).shardable:
-        raise ConfigError("replay.strategy", f"{config.replay.strategy} measures each weight "
+    if kind == DistributedType.FSDP and not spec_for(replay.strategy).shardable:
+        raise ConfigError("replay.strategy", f"{replay.strategy} measures each weight "
                           "update or anchors to unsharded weights; it is not supported under "
                           "FSDP")
-    if config.train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
+    if train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
                           "CPU); use bf16 or no")
 

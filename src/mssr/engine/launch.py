@@ -64,7 +64,7 @@ def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False
 
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     transformers_logging.disable_progress_bar()  # our own bar shows the run's progress
-    accelerator = make_accelerator(config, run_dir)
+    accelerator = make_accelerator(config.train, config.replay, run_dir)
     if accelerator.is_main_process:
         prepare_run_dir(run_dir, config, resume, overwrite)
     accelerator.wait_for_everyone()

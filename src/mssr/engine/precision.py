@@ -7,13 +7,14 @@ from __future__ import annotations
 import dataclasses
 
 from mssr.errors import ConfigError
-from mssr.run_config import ModelConfig, RunConfig
+from mssr.run_config import LoraConfig, ModelConfig, TrainConfig
 
 
-def model_config_for_training(config: RunConfig) -> ModelConfig:
-    """`config.model` with `dtype` resolved for training."""
-    model, mixed = config.model, config.train.mixed_precision
-    if config.lora.enabled:
+def model_config_for_training(model: ModelConfig, lora: LoraConfig,
+                              train: TrainConfig) -> ModelConfig:
+    """The model section with `dtype` resolved for training."""
+    mixed = train.mixed_precision
+    if lora.enabled:
         return model
     if model.dtype == "auto":
         return dataclasses.replace(model, dtype="float32")

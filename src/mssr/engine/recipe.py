@@ -26,7 +26,7 @@ from mssr.data.formatting import Encoded, collate
 from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.data_order import local_micro_batches
-from mssr.engine.distributed import check_supported, make_accelerator
+from mssr.engine.distributed import make_accelerator
 from mssr.engine.optim import Optimization
 from mssr.engine.precision import model_config_for_training
 from mssr.engine.scoring import Scoring
@@ -48,8 +48,9 @@ class ContinualRun:
                  show_progress: bool = True):
         self.config = config
         self.run_dir = Path(run_dir)
-        self.accelerator = accelerator or make_accelerator(config, self.run_dir)
-        check_supported(self.accelerator, config)
+        # an accelerator passed in comes from make_accelerator, which checked it
+        self.accelerator = accelerator or make_accelerator(config.train, config.replay,
+                                                           self.run_dir)
         self.show_progress = show_progress and self.accelerator.is_main_process
         self.stop = StopRequests(self.accelerator)
         self.checkpoints = RunCheckpoints(self.accelerator, self.run_dir)
@@ -62,7 +63,7 @@ class ContinualRun:
         if config.train.batch_size % (world * config.train.grad_accum):
             raise ConfigError("train.batch_size", f"{config.train.batch_size} is not divisible "
                               f"by processes x grad_accum = {world * config.train.grad_accum}")
-        model_config = model_config_for_training(config)
+        model_config = model_config_for_training(config.model, config.lora, config.train)
         set_seed(config.seed)
         self.tokenizer = model_io.load_tokenizer(config.model)
         self.tasks = prepare_tasks(config, self.tokenizer, self.run_dir / "data")

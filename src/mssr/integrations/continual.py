@@ -26,7 +26,7 @@ from mssr.replay.config import ReplayConfig
 from mssr.replay.driver import ReplayDriver
 from mssr.replay.progress import Progress
 from mssr.run_config import EvalConfig
-from mssr.typed_config import help_field, require, to_mapping
+from mssr.typed_config import Section, help_field, require, to_mapping
 
 if TYPE_CHECKING:
     from mssr.report.reference import Reference
@@ -36,7 +36,7 @@ REPLAY_STATE, PROGRESS_STATE, ANCHOR_STATE = "mssr_replay", "mssr_progress", "ms
 
 
 @dataclass
-class ContinualConfig:
+class ContinualConfig(Section):
     """What `mssr run` configures beyond the host trainer's own arguments (the trainer's
     arguments give the seed, batch size, learning rate and schedule)."""
 
@@ -57,11 +57,6 @@ class ContinualConfig:
         require(self.max_length >= 8, "max_length", "must be >= 8")
         require(all(isinstance(run, str) for run in self.reference_runs), "reference_runs",
                 "give the run directories as strings (they go into results.json)")
-        for name, section in (("replay", self.replay), ("eval", self.eval)):
-            try:
-                section.validate()
-            except ConfigError as error:
-                raise ConfigError(f"{name}.{error.field}", error.message) from None
         validate_replay_budget(self.replay_budget, self.replay)
 
 

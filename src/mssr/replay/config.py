@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from typing import Literal
 
 from mssr.replay.registry import SPECS, STRATEGY_NAMES
-from mssr.typed_config import help_field, require
+from mssr.typed_config import Section, help_field, require
 
 
 @dataclass
-class ClockConfig:
+class ClockConfig(Section):
     """Section 1: the interference clock U(t)."""
 
     mode: Literal["steps", "loss", "update"] = help_field(
@@ -26,7 +26,7 @@ class ClockConfig:
 
 
 @dataclass
-class MemoryConfig:
+class MemoryConfig(Section):
     """Section 2: per-example memory strength and retention."""
 
     kappa: float = help_field(1.0, "loss weight in the decay rate (1 + kappa * loss) / strength")
@@ -61,7 +61,7 @@ class MemoryConfig:
 
 
 @dataclass
-class SamplerConfig:
+class SamplerConfig(Section):
     """Section 2: replay weights from forgetting risk."""
 
     law: Literal["risk_softmax", "inverse_strength"] = help_field(
@@ -80,7 +80,7 @@ class SamplerConfig:
 
 
 @dataclass
-class ScheduleConfig:
+class ScheduleConfig(Section):
     """Section 3: MSSR's expanding replay intervals and decaying replay ratio."""
 
     law: Literal["geometric", "saturating", "sequence", "retention"] = help_field(
@@ -126,7 +126,7 @@ class ScheduleConfig:
 
 
 @dataclass
-class BaselineConfig:
+class BaselineConfig(Section):
     """Section 4: the baselines' own knobs (budget matching may overwrite ratio/interval)."""
 
     ratio: float = help_field(
@@ -148,7 +148,7 @@ class BaselineConfig:
 
 
 @dataclass
-class BufferConfig:
+class BufferConfig(Section):
     """The replay buffer: which finished-task examples are kept."""
 
     per_task: int = help_field(64, "examples kept from each finished task")
@@ -158,7 +158,7 @@ class BufferConfig:
 
 
 @dataclass
-class ForeverConfig:
+class ForeverConfig(Section):
     """FOREVER (arXiv 2601.03938): replay at Ebbinghaus days of model time, with an L2 anchor
     to the previous task's weights (docs/MSSR.md, section FOREVER)."""
 
@@ -183,7 +183,7 @@ class ForeverConfig:
 
 
 @dataclass
-class ReplayConfig:
+class ReplayConfig(Section):
     """Which replay strategy to run and all its constants."""
 
     strategy: str = help_field("mssr", "one of: " + ", ".join(STRATEGY_NAMES))
