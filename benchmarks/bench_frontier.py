@@ -60,6 +60,12 @@ ARMS: dict[str, tuple[str, ...]] = {
     "mssr-sampler": (*strategy_overrides("mssr-sampler"), *TODAY_LAWS),
     "mssr-every-step": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS),
     "mssr-append": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.mode=append"),
+    "mssr-forgetting": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS,
+                        "replay.memory.risk=forgetting"),
+    "uniform-adaptive": (*strategy_overrides("mssr-scheduler"), *TODAY_LAWS,
+                         "replay.schedule.law=adaptive"),
+    "mssr-adaptive": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.schedule.law=adaptive",
+                      "replay.memory.risk=forgetting"),
     "joint": (*strategy_overrides("joint"), "replay_budget=null"),
 }
 """Each arm's config overrides (docs/MSSR.md gives every law and its source). `mssr` pins this
@@ -72,8 +78,12 @@ events) and `mssr-calibrated` (today's laws with the decay scale fitted per task
 its one candidate, `mssr-every-step` (the memory sampler on uniform's every-step share),
 against round 1's choice. The regime configs ship SHIPPED (a test holds them to it), so its
 runs confirm MSSR as shipped. `mssr-append` is a diagnostic, not a candidate: today's MSSR
-with replayed examples added to the batch instead of taking current-task slots. `none` (the
-forgetting floor) and `joint` (the ceiling) run without a budget."""
+with replayed examples added to the batch instead of taking current-task slots. Round 3's
+candidates: `mssr-forgetting` (the memory sampler on the every-step share, driven by each
+example's loss rise over its learned loss, never-learned examples in a capped pool),
+`uniform-adaptive` (uniform sampling, the adaptive law's trickle moved to where replayed
+examples show forgetting) and `mssr-adaptive` (both). `none` (the forgetting floor) and
+`joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
 SHIPPED, BASELINE = "mssr-every-step", "uniform"
 CANDIDATES = ("mssr-sampler", SHIPPED)  # held to TARGETS: round 1's choice, round 2's (shipped)

@@ -1,31 +1,32 @@
 """A replay simulation with no model: does a strategy replay the examples that are really being
-forgotten, and how much retention does it keep per replayed example?
+forgotten, and how much does it keep per replayed example?
 
-Every synthetic example has a hidden difficulty d and a hidden stability s. Its TRUE retention
-decays as exp(-(t - t_review) / s); a review (being trained on) resets it to 1 and raises the
-stability by a spacing law, s <- s * (1 + growth * (1 - R)) + 1, so a review of a half-forgotten
-example helps more than one of a fresh example. The loss a strategy observes when an example is
-trained on is d * 0.3 - log(R) plus noise: the only window on the truth a real trainer has. Each
-task's examples are trained on during their task (so they enter the buffer well learned), then
-only through replay. The memory model never sees this law: how far its predicted retention is
-from the true one (`prediction_error`) says how well it, and its calibration, track forgetting.
-Every arm (a strategy, optionally with replay config overrides) runs through the same world
-with the same seed and budget.
+A synthetic world (simulation_worlds.py: `exponential`, per-example forgetting with spaced
+reviews; `takeover`, a task's answer format overwritten early in the next task, as the
+frontier runs show) hides every example's true state and answers each trained batch with the
+losses a trainer would observe: the only window on the truth a real trainer has. Each task's
+examples are trained on during their task, then only through replay. The memory model never
+sees the world's law: how far its predicted retention is from the true one
+(`prediction_error`) says how well it, and its calibration, track forgetting. Every arm (a
+strategy, optionally with replay config overrides) runs through the same world with the same
+seed and budget, driven step by step by the replay driver as a trainer drives it.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from mssr.replay import STRATEGY_NAMES, ReplayStrategy, planned_replays
 from mssr.replay.config import ReplayConfig
 from mssr.replay.driver import ReplayDriver
+from mssr.simulation_worlds import ID_STRIDE, WORLDS
 from mssr.typed_config import apply_overrides, from_mapping, to_mapping
 
-ID_STRIDE = 1_000_000
 UPDATE_SIZE = 1.0  # no model moves here: every update is as large (forever's model time = steps)
 PAPER_LAWS = ("sampler.law=inverse_strength", "memory.loss_norm=ema_quantile",
               "schedule.law=sequence")
@@ -65,44 +66,14 @@ class Arm:
 
 
 @dataclass
-class World:
-    """The hidden truth of every example (ids task * ID_STRIDE + row)."""
-
-    difficulty: np.ndarray  # (tasks, examples)
-    stability: np.ndarray
-    last_review: np.ndarray
-    growth: float = 1.0
-    noise: float = 0.05
-
-    @classmethod
-    def create(cls, tasks: int, examples: int, rng: np.random.Generator) -> World:
-        difficulty = rng.lognormal(0.0, 0.6, size=(tasks, examples))
-        stability = 60.0 / difficulty
-        return cls(difficulty, stability, np.zeros((tasks, examples)))
-
-    def retention(self, step: int) -> np.ndarray:
-        return np.exp(-(step - self.last_review) / self.stability)
-
-    def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
-        """Review `ids` at `step`; return the losses a trainer would observe."""
-        task, row = np.divmod(ids, ID_STRIDE)
-        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
-        losses = (0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9))
-                  + rng.normal(0.0, self.noise, size=len(ids)))
-        self.stability[task, row] = self.stability[task, row] * (
-            1 + self.growth * (1 - retention)) + 1.0
-        self.last_review[task, row] = step
-        return np.maximum(losses, 0.0)
-
-
-@dataclass
 class SimulationResult:
     strategy: str  # the arm's label
     replays: bool  # whether the arm's strategy replays at all (the baseline does not)
     replayed_examples: int
     replay_events: int
     probe_tokens: int
-    mean_retention: float
+    mean_retention: float  # the buffer's true retention at the end
+    final_score: float  # mean over tasks of their examples' true retention: the world's AP
     spearman: float | None  # predicted vs loss-observed retention of replayed examples
     calibration_error: float | None  # their mean absolute difference
     decay_scale: float  # the fitted scale (1.0 when calibration is off)
@@ -112,32 +83,36 @@ class SimulationResult:
 
 def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, batch_size: int,
                       examples_per_task: int, seed: int, budget: int | None = None,
-                      label: str | None = None) -> SimulationResult:
+                      label: str | None = None,
+                      world: str | Callable[..., Any] = "exponential") -> SimulationResult:
     """Run one strategy (at `budget` replays per task, if given) through a fresh world built
-    from `seed`, driven step by step as a trainer drives it (replay/driver.py)."""
+    from `seed` (`world`: a name in WORLDS, or a `create(tasks, examples, rng)` of one), driven
+    step by step as a trainer drives it (replay/driver.py)."""
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
-    world = World.create(tasks, examples_per_task, world_rng)
+    create = WORLDS[world].create if isinstance(world, str) else world
+    truth = create(tasks, examples_per_task, world_rng)
     driver = ReplayDriver(config, budget, [task * ID_STRIDE + np.arange(examples_per_task)
                                            for task in range(tasks)],
                           steps_per_task, batch_size, seed)
     strategy, progress = driver.strategy, driver.progress
     timeline, errors = [], []
     while not driver.finished:
-        driver.begin_step()
         step = progress.global_step
+        if driver.begin_step():
+            truth.start_task(progress.task, step)
         probe = driver.probe_ids()
         if probe is not None:
             probe_task, probe_row = np.divmod(probe, ID_STRIDE)
-            recalled = world.retention(step)[probe_task, probe_row] > 0.5
+            recalled = truth.retention(step)[probe_task, probe_row] > 0.5
             driver.report_probe(float(recalled.mean()), tokens=32 * len(probe))
         plan = driver.plan_step()
-        losses = world.train(plan.ids, step, train_rng)
+        losses = truth.train(plan.ids, step, train_rng)
         driver.finish_step(plan, [32] * len(plan.ids), plan.ids, losses,
                            update_norm=UPDATE_SIZE)
         timeline.append(plan.replayed)
         if driver.task_done:
             if len(strategy.tracker):
-                errors.append(np.abs(true_retention(world, strategy, step + 1)
+                errors.append(np.abs(true_retention(truth, strategy, step + 1)
                                      - strategy.tracker.retention(strategy.clock.value)).mean())
             driver.end_task([])
     step = progress.global_step
@@ -145,25 +120,26 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
     return SimulationResult(label or config.strategy, driver.spec.replays,
                             strategy.stats["replayed_examples"],
                             strategy.stats["replay_events"], strategy.stats["probe_tokens"],
-                            float(true_retention(world, strategy, step).mean()),
+                            float(true_retention(truth, strategy, step).mean()),
+                            float(truth.retention(step).mean(axis=1).mean()),
                             calibration["spearman"], calibration["mean_abs_error"],
                             float(np.mean(calibration["decay_scale"])),
                             float(np.mean(errors)) if errors else None, timeline)
 
 
-def true_retention(world: World, strategy: ReplayStrategy, step: int) -> np.ndarray:
+def true_retention(truth, strategy: ReplayStrategy, step: int) -> np.ndarray:
     """The world's retention of every buffered example, in buffer order."""
     task, row = np.divmod(strategy.buffer_ids, ID_STRIDE)
-    return world.retention(step)[task, row]
+    return truth.retention(step)[task, row]
 
 
 def simulate(strategies: tuple[str, ...] = STRATEGY_NAMES, tasks: int = 5,
              steps_per_task: int = 300, batch_size: int = 16, examples_per_task: int = 200,
              per_task_buffer: int = 50, budget: int | str = "match:mssr",
-             seed: int = 0,
-             arms: tuple[Arm, ...] | None = None) -> tuple[list[SimulationResult], int]:
-    """Every arm (by default one per strategy in `strategies`) at the same replay budget;
-    returns the results and the budget per task."""
+             seed: int = 0, arms: tuple[Arm, ...] | None = None,
+             world: str = "exponential") -> tuple[list[SimulationResult], int]:
+    """Every arm (by default one per strategy in `strategies`) at the same replay budget in
+    the same `world`; returns the results and the budget per task."""
     base = ReplayConfig()
     base = dataclasses.replace(base, buffer=dataclasses.replace(base.buffer,
                                                                 per_task=per_task_buffer))
@@ -171,7 +147,7 @@ def simulate(strategies: tuple[str, ...] = STRATEGY_NAMES, tasks: int = 5,
         reference = dataclasses.replace(base, strategy=budget.split(":", 1)[1])
         budget = planned_replays(reference, steps_per_task, batch_size)
     results = [simulate_strategy(arm.config(base), tasks, steps_per_task, batch_size,
-                                 examples_per_task, seed, budget, arm.label)
+                                 examples_per_task, seed, budget, arm.label, world)
                for arm in arms or tuple(Arm(name, name) for name in strategies)]
     return results, budget
 
@@ -181,8 +157,9 @@ def format_table(results: list[SimulationResult], budget: int) -> str:
     baseline = next((r.mean_retention for r in results if not r.replays), None)
     lines = [f"Replay budget: {budget} examples per task (after the first).", "",
              "| strategy | replayed | events | probe tokens | mean true retention | "
-             "gain per 100 replays | calibration Spearman | calibration error | decay scale | "
-             "error vs true retention |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "gain per 100 replays | true AP | calibration Spearman | calibration error | "
+             "decay scale | error vs true retention |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in results:
         gain = ("" if baseline is None or r.replayed_examples == 0 else
                 f"{100 * (r.mean_retention - baseline) / r.replayed_examples:+.4f}")
@@ -190,7 +167,8 @@ def format_table(results: list[SimulationResult], budget: int) -> str:
         error = "" if r.calibration_error is None else f"{r.calibration_error:.3f}"
         truth = "" if r.prediction_error is None else f"{r.prediction_error:.3f}"
         lines.append(f"| {r.strategy} | {r.replayed_examples} | {r.replay_events} | "
-                     f"{r.probe_tokens} | {r.mean_retention:.4f} | {gain} | {spearman} | "
+                     f"{r.probe_tokens} | {r.mean_retention:.4f} | {gain} | "
+                     f"{r.final_score:.4f} | {spearman} | "
                      f"{error} | {r.decay_scale:.3f} | {truth} |")
     return "\n".join(lines)
 

@@ -8,6 +8,7 @@ rejects unknown keys (listing the valid ones), checks types, and runs each class
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import typing
 from collections.abc import Iterator, Mapping
@@ -57,6 +58,9 @@ class Section:
     `__post_init__`. Subclasses raise ConfigError through `require` in `validate`."""
 
     def __post_init__(self) -> None:
+        for name, allowed in _literal_fields(type(self)).items():
+            require(getattr(self, name) in allowed, name,
+                    f"{getattr(self, name)!r} is not one of {', '.join(map(repr, allowed))}")
         self.validate()
 
     def validate(self) -> None:
@@ -124,6 +128,14 @@ def require(condition: bool, field: str, message: str) -> None:
     """Raise a ConfigError for `field` unless `condition` holds (for `validate()` methods)."""
     if not condition:
         raise ConfigError(field, message)
+
+
+@functools.cache
+def _literal_fields(cls: type) -> dict[str, tuple[Any, ...]]:
+    """The fields of dataclass `cls` typed as a Literal, with their allowed values."""
+    hints = typing.get_type_hints(cls)
+    return {f.name: typing.get_args(hints[f.name]) for f in dataclasses.fields(cls)
+            if typing.get_origin(hints[f.name]) is typing.Literal}
 
 
 def _join(prefix: str, name: str) -> str:

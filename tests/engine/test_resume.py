@@ -33,14 +33,19 @@ def run_cli(args: list[str], kill: str | None = None) -> subprocess.CompletedPro
 def comparable(run_dir: Path) -> dict:
     results = json.loads((run_dir / "results.json").read_text())
     return {key: results[key] for key in ("acc_matrix", "base_scores", "replay_timeline",
-                                          "task_boundaries", "memory_snapshots")} | {
+                                          "task_boundaries", "memory_snapshots",
+                                          "buffer_learned")} | {
         "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
 
 
-@pytest.mark.parametrize("kill", ["step:8", "eval:2", "checkpoint:3"])
-def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill):
+@pytest.mark.parametrize(("kill", "options"), [
+    ("step:8", ()), ("eval:2", ()), ("checkpoint:3", ()),
+    # round 3's options: the forgetting ledger and the adaptive law's profile travel too
+    ("step:10", ("replay.memory.risk=forgetting", "replay.schedule.law=adaptive",
+                 "replay_budget=10"))], ids=["step", "eval", "checkpoint", "forgetting-adaptive"])
+def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill, options):
     config_path = tmp_path / "config.yaml"
-    config_path.write_text(dump_config(make_config("replay.strategy=mssr")))
+    config_path.write_text(dump_config(make_config("replay.strategy=mssr", *options)))
     reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
                          "--no-progress"])
     assert reference.returncode == 0, reference.stderr

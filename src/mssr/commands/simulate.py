@@ -21,6 +21,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--budget", default="match:mssr",
                         help="replayed examples per task, or match:STRATEGY (default)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--world", choices=("exponential", "takeover"), default="exponential",
+                        help="the hidden forgetting law: per-example exponential forgetting, "
+                        "or a task's format taken over early in the next task with some "
+                        "examples never learned (fitted to the frontier runs)")
     parser.add_argument("--arm", action="append", metavar="'LABEL=STRATEGY [KEY=VALUE ...]'",
                         help="a row: a strategy with replay config overrides, e.g. "
                         "'paper=mssr sampler.law=inverse_strength' (repeatable)")
@@ -42,7 +46,7 @@ def run(args: argparse.Namespace) -> int:
                                batch_size=args.batch_size,
                                examples_per_task=args.examples_per_task,
                                per_task_buffer=args.buffer_per_task, budget=budget,
-                               seed=args.seed, arms=tuple(arms) or None)
+                               seed=args.seed, arms=tuple(arms) or None, world=args.world)
     if args.json:
         for result in results:
             row = {k: v for k, v in dataclasses.asdict(result).items() if k != "timeline"}

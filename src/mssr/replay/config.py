@@ -48,6 +48,15 @@ class MemoryConfig(Section):
         "losses: one for the buffer ('global'), one per task ('per_task'), or none ('off')")
     calibration_prior: float = help_field(
         10.0, "weight of the prior c = 1, in observations of unit decay exponent")
+    risk: Literal["loss", "forgetting"] = help_field(
+        "loss", "what drives the memory law: the observed loss ('loss'), or the forgetting "
+        "evidence, the rise of an example's loss over its loss when it was learned (at its "
+        "last training in its own task), with never-learned examples in a capped pool "
+        "('forgetting')")
+    learned_loss: float = help_field(
+        1.0, "an example whose loss at its task's end is above this was never learned")
+    unlearned_share: float = help_field(
+        0.1, "forgetting: the never-learned examples' share of the replay draw (their pool)")
 
     def validate(self) -> None:
         for name in ("kappa", "alpha", "beta", "gamma", "alpha0", "calibration_prior"):
@@ -58,6 +67,8 @@ class MemoryConfig(Section):
         require(0.0 <= self.loss_ema < 1.0, "loss_ema", "must be in [0, 1)")
         require(0.0 <= self.loss_quantile <= 1.0, "loss_quantile", "must be in [0, 1]")
         require(self.loss_floor > 0, "loss_floor", "must be > 0")
+        require(self.learned_loss >= 0, "learned_loss", "must be >= 0")
+        require(0.0 <= self.unlearned_share <= 1.0, "unlearned_share", "must be in [0, 1]")
 
 
 @dataclass
@@ -83,10 +94,12 @@ class SamplerConfig(Section):
 class ScheduleConfig(Section):
     """Section 3: MSSR's expanding replay intervals and decaying replay ratio."""
 
-    law: Literal["geometric", "saturating", "sequence", "retention"] = help_field(
+    law: Literal["geometric", "saturating", "sequence", "retention", "adaptive"] = help_field(
         "geometric", "when events fall: 'geometric' (I0 rho^k, capped), 'saturating' (growth "
-        "factor 1 + eta exp(-rate k) per event), 'sequence' (intervals x unit), or 'retention' "
-        "(when the buffer's predicted retention falls below retention_target)")
+        "factor 1 + eta exp(-rate k) per event), 'sequence' (intervals x unit), 'retention' "
+        "(when the buffer's predicted retention falls below retention_target), or 'adaptive' "
+        "(every step, an even trickle moved toward the steps where replayed examples show "
+        "forgetting, spending exactly the task's budget)")
     initial_interval: int = help_field(10, "I0: steps from a task's start to its first event")
     growth: float = help_field(1.5, "geometric: rho, interval growth factor")
     max_interval: int = help_field(500, "I_max: cap on the interval between events")
@@ -105,6 +118,13 @@ class ScheduleConfig(Section):
     min_ratio: float = help_field(0.1, "r_min: floor of the replay share")
     ratio_decay_steps: float = help_field(200.0, "tau_r: time constant of the share's decay")
     window: int = help_field(4, "batches that an event's replay examples are spread over")
+    adaptive_gain: float = help_field(
+        1.0, "adaptive: how strongly the forgetting seen at a step of the task (its profile "
+        "over the mean) moves that step's share of the budget (0: the even trickle)")
+    adaptive_ema: float = help_field(
+        0.5, "adaptive: EMA decay, across tasks, of the forgetting profile at each step")
+    adaptive_range: list[float] = help_field(
+        [0.25, 4.0], "adaptive: [low, high] bounds of the factor on the even share")
 
     def validate(self) -> None:
         require(self.initial_interval >= 1, "initial_interval", "must be >= 1")
@@ -123,6 +143,11 @@ class ScheduleConfig(Section):
                 "need 0 <= min_ratio <= initial_ratio <= 1")
         require(self.ratio_decay_steps > 0, "ratio_decay_steps", "must be > 0")
         require(self.window >= 1, "window", "must be >= 1")
+        require(self.adaptive_gain >= 0, "adaptive_gain", "must be >= 0")
+        require(0.0 <= self.adaptive_ema < 1.0, "adaptive_ema", "must be in [0, 1)")
+        require(len(self.adaptive_range) == 2
+                and 0 <= self.adaptive_range[0] <= 1 <= self.adaptive_range[1],
+                "adaptive_range", "must be [low, high] with 0 <= low <= 1 <= high")
 
 
 @dataclass

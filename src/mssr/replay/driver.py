@@ -95,7 +95,7 @@ class ReplayDriver:
         progress.cursor = 0
         progress.task_boundaries.append(progress.global_step)
         self.strategy.start_task(progress.task, progress.global_step,
-                                 self.tasks[progress.task])
+                                 self.tasks[progress.task], self.steps_per_task)
         return True
 
     def probe_ids(self) -> np.ndarray | None:
@@ -152,11 +152,14 @@ class ReplayDriver:
         return task_loss
 
     def end_task(self, scores: list[float | None]) -> None:
-        """Close the current task: the buffer takes its share, the memory model's snapshot
-        (strategies whose decisions it drives) and the task's accuracy row `scores` are
-        recorded."""
-        progress = self.progress
-        self.strategy.end_task(progress.task)
+        """Close the current task: the buffer takes its share (how many of them were learned is
+        recorded), the memory model's snapshot (strategies whose decisions it drives) and the
+        task's accuracy row `scores` are recorded."""
+        progress, tracker = self.progress, self.strategy.tracker
+        kept = self.strategy.end_task(progress.task)
+        unlearned = tracker.unlearned()[tracker.positions(kept)]
+        progress.buffer_learned.append({"task": progress.task, "buffered": len(kept),
+                                        "learned": int(len(kept) - unlearned.sum())})
         if self.spec.memory:
             snapshot = self.strategy.memory_snapshot()
             progress.memory_snapshots.append({"task": progress.task,
@@ -182,6 +185,7 @@ class ReplayDriver:
                 "replay_timeline": progress.replay_timeline,
                 "task_boundaries": progress.task_boundaries,
                 "memory_snapshots": progress.memory_snapshots,
+                "buffer_learned": progress.buffer_learned,
                 "calibration": self.strategy.calibration_record(),
                 "resolved_replay": dataclasses.asdict(self.config)}
 

@@ -36,7 +36,7 @@ class ModelTimeSchedule(ShareOfBatch):
     def from_config(cls, config: ReplayConfig) -> ModelTimeSchedule:
         return cls(config.forever, config.baseline, config.schedule.window)
 
-    def start_task(self, step: int) -> None:
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
         super().start_task(step)
         self.updates = 0
         self.model_time = 0.0

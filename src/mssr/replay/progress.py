@@ -53,6 +53,7 @@ class Progress:
     task_boundaries: list[int] = dataclasses.field(default_factory=list)
     replay_timeline: list[dict] = dataclasses.field(default_factory=list)
     memory_snapshots: list[dict] = dataclasses.field(default_factory=list)
+    buffer_learned: list[dict] = dataclasses.field(default_factory=list)
     ledger: ComputeLedger = dataclasses.field(default_factory=ComputeLedger)
 
     def state_dict(self) -> dict[str, Any]:

@@ -29,6 +29,9 @@ class UniformSampler:
     def probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
         return np.full(len(tracker), 1.0 / len(tracker))
 
+    def log_probabilities(self, tracker: MemoryTracker, clock: float) -> np.ndarray:
+        return np.full(len(tracker), -np.log(len(tracker)))
+
     def sample(self, tracker: MemoryTracker, clock: float, count: int,
                rng: np.random.Generator) -> np.ndarray:
         rows = rng.choice(len(tracker), size=count, replace=False)
@@ -81,6 +84,19 @@ class InverseStrengthSampler(WeightedSampler):
         logits = -self.zeta * log_retention
         logits -= logits.max()
         return logits - np.log(np.exp(logits).sum())
+
+
+def pooled(log_probabilities: np.ndarray, unlearned: np.ndarray, share: float) -> np.ndarray:
+    """Log-weights that give the never-learned examples (`unlearned`) `share` of the draw,
+    uniformly among them, and the learned ones the rest, in the sampler's proportions
+    (`risk: forgetting`). A pool that is empty leaves the other the whole draw."""
+    weights = np.exp(log_probabilities - log_probabilities.max())
+    learned_total, unlearned_count = weights[~unlearned].sum(), int(unlearned.sum())
+    if learned_total == 0 or unlearned_count == 0:
+        return np.log(weights)
+    weights = np.where(unlearned, share / unlearned_count, (1.0 - share) * weights / learned_total)
+    with np.errstate(divide="ignore"):
+        return np.log(weights)
 
 
 def memory_sampler(config: SamplerConfig) -> WeightedSampler:

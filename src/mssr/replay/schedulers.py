@@ -28,6 +28,7 @@ class Scheduler:
     own bookkeeping of a started event (`on_event`)."""
 
     adaptive = False  # whether the spend depends on the run, not on the schedule alone
+    reads_forgetting = False  # whether `observe_replay` wants the replayed examples' rises
 
     def __init__(self, window: int = 1):
         self.window = window
@@ -39,7 +40,8 @@ class Scheduler:
     def from_config(cls, config: ReplayConfig) -> Scheduler:
         return cls()
 
-    def start_task(self, step: int) -> None:
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
+        """A task starts at `step` and lasts `task_steps` steps (when the trainer knows)."""
         self.task_start = step
         self.active_until = -1
 
@@ -70,6 +72,9 @@ class Scheduler:
 
     def observe(self, step: int, task_loss: float) -> None:
         """Called after every optimizer step with the current-task training loss."""
+
+    def observe_replay(self, rises: np.ndarray) -> None:
+        """The step's replayed examples' loss rise over their learned loss (forgetting seen)."""
 
     def probe_due(self, step: int) -> bool:
         return False
@@ -249,7 +254,7 @@ class AccuracyTrigger(Triggered):
         super().__init__(config, window)
         self.reference = None
 
-    def start_task(self, step: int) -> None:
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
         super().start_task(step)
         self.reference = None
         self.pending = False
@@ -291,15 +296,20 @@ class MemorySchedule(Scheduler):
     its events' shares and keeps their times; a retention law is planned, and allotted, what
     the geometric law with the same constants spends."""
 
+    ADAPTS = ("retention", "adaptive")  # laws that adapt to the run, planned as geometric
+
     @classmethod
     def from_config(cls, config: ReplayConfig) -> Scheduler:
         schedule = config.schedule
-        return (RetentionSchedule(schedule) if schedule.law == "retention"
-                else ExpandingSchedule(schedule))
+        if schedule.law == "adaptive":
+            return AdaptiveSchedule(schedule, config.budget_per_task)
+        if schedule.law == "retention":
+            return RetentionSchedule(schedule)
+        return ExpandingSchedule(schedule)
 
     @classmethod
     def needs_allowance(cls, config: ReplayConfig) -> bool:
-        return config.schedule.law == "retention"
+        return config.schedule.law in cls.ADAPTS
 
     @classmethod
     def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
@@ -316,6 +326,8 @@ class MemorySchedule(Scheduler):
         about `budget` per task with its event times and decay shape kept; when shares of the
         whole batch are not enough, events last more batches (`window` doubles)."""
         schedule = config.schedule
+        if schedule.law == "adaptive":  # it spends the cap the caller sets, whatever it is
+            return config
 
         def scaled(factor: float, window: int) -> ReplayConfig:
             return dataclasses.replace(config, schedule=dataclasses.replace(
@@ -348,7 +360,7 @@ class ExpandingSchedule(MemorySchedule):
         self._config = config
         self.start_task(0)
 
-    def start_task(self, step: int) -> None:
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
         super().start_task(step)
         self.next_offset = int(intervals(self._config, 1)[0])
         self.events_in_task = 0
@@ -423,3 +435,72 @@ def restoring_volume(retention: np.ndarray, target: float, quantile: float | Non
     position = math.floor(quantile * (len(ordered) - 1))
     below = int(np.searchsorted(ordered, target))  # examples with R < target
     return max(below - position, 0)
+
+
+class AdaptiveSchedule(MemorySchedule):
+    """Replay every step, an even trickle of the task's budget B moved toward the steps of a
+    task where replayed examples show forgetting. The schedule keeps a profile p over a task's
+    step offsets: at each offset, an EMA across tasks of the replayed examples' mean loss rise
+    over their learned loss (a free signal: those examples are trained on anyway). At offset t
+    of a T-step task, with R of the budget left, the step replays
+        R w_t / sum_{s >= t} w_s,   w_s = clip(1 + gain (p_s / mean(p) - 1), low, high),
+    fractions carried to the next step. With no profile yet (the first task that replays) w is
+    1: the even trickle. The last step takes what is left, so the task spends exactly B when B
+    fits its batches (B: `budget_per_task`, which a budget or the allowance sets). Forgetting
+    that comes at the same point of every task (the next task taking the format over in its
+    first steps) draws replay there."""
+
+    reads_forgetting = True
+
+    def __init__(self, config: ScheduleConfig, budget: int | None = None):
+        super().__init__(window=1)
+        self._config = config
+        self.budget = budget
+        self.profile: np.ndarray | None = None
+        self.start_task(0)
+
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
+        super().start_task(step)
+        self.task_steps = task_steps
+        self.spent = 0
+        self.carry = 0.0
+        self.offset = 0
+        if task_steps is not None and (self.profile is None or len(self.profile) != task_steps):
+            self.profile = np.full(task_steps, np.nan)
+
+    def next_event(self, step: int) -> bool:
+        return self.budget is not None and self.task_steps is not None
+
+    def event_volume(self, step: int, batch_size: int) -> int:
+        self.offset = step - self.task_start
+        left = self.budget - self.spent
+        if self.offset >= self.task_steps or left <= 0:
+            return 0
+        weights = self.weights()
+        wanted = left * weights[self.offset] / weights[self.offset:].sum() + self.carry
+        count = min(math.floor(wanted), batch_size - 1, left)
+        if self.offset == self.task_steps - 1:  # the last step takes what is left
+            count = min(left, batch_size - 1)
+        self.carry = wanted - count
+        self.spent += count
+        return count
+
+    def weights(self) -> np.ndarray:
+        """w over the task's offsets from the profile (1 where nothing was seen yet)."""
+        config = self._config
+        seen = np.isfinite(self.profile)
+        mean = self.profile[seen].mean() if seen.any() else 0.0
+        if mean <= 0:
+            return np.ones(self.task_steps)
+        relative = np.where(seen, self.profile / mean, 1.0)
+        low, high = config.adaptive_range
+        return np.clip(1.0 + config.adaptive_gain * (relative - 1.0), low, high)
+
+    def observe_replay(self, rises: np.ndarray) -> None:
+        rises = rises[np.isfinite(rises)]
+        if len(rises) == 0 or self.profile is None or self.offset >= len(self.profile):
+            return
+        value = float(np.maximum(rises, 0.0).mean())
+        old = self.profile[self.offset]
+        decay = self._config.adaptive_ema
+        self.profile[self.offset] = value if np.isnan(old) else decay * old + (1 - decay) * value

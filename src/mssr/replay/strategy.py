@@ -9,7 +9,7 @@ import numpy as np
 
 from mssr.replay.buffer import TaskCandidates
 from mssr.replay.clock import InterferenceClock
-from mssr.replay.samplers import UniformSampler, memory_sampler
+from mssr.replay.samplers import UniformSampler, gumbel_top_k, memory_sampler, pooled
 from mssr.replay.tracker import MemoryTracker
 
 if TYPE_CHECKING:
@@ -55,10 +55,13 @@ class ReplayStrategy:
         """Weight of the L2 pull toward the previous task's weights in this step's loss."""
         return 0.0
 
-    def start_task(self, task_index: int, step: int, candidate_ids: np.ndarray) -> None:
+    def start_task(self, task_index: int, step: int, candidate_ids: np.ndarray,
+                   task_steps: int | None = None) -> None:
+        """Task `task_index` starts at `step` with its training ids, for `task_steps` steps
+        (when the trainer knows; a schedule that spends a budget over the task needs it)."""
         self.task_index = task_index
         self.replayed_in_task = 0
-        self.scheduler.start_task(step)
+        self.scheduler.start_task(step, task_steps)
         self.candidates.start_task(candidate_ids, self.clock.value)
 
     def probe_ids(self, step: int) -> np.ndarray | None:
@@ -85,11 +88,22 @@ class ReplayStrategy:
         count = min(count, self.config.max_replay(batch_size), len(self.tracker))
         if count <= 0:
             return EMPTY
-        ids = self.sampler.sample(self.tracker, self.clock.value, count, self.rng)
+        ids = self.draw(count)
         self.replayed_in_task += count
         self.stats["replayed_examples"] += count
         self.stats["replay_events"] += int(started)
         return ids
+
+    def draw(self, count: int) -> np.ndarray:
+        """`count` buffered ids by the sampler's law; with `risk: forgetting` the never-learned
+        examples get at most their capped share of the draw."""
+        tracker, clock = self.tracker, self.clock.value
+        memory = self.config.memory
+        if memory.risk != "forgetting":
+            return self.sampler.sample(tracker, clock, count, self.rng)
+        log_weights = pooled(self.sampler.log_probabilities(tracker, clock),
+                             tracker.unlearned(), memory.unlearned_share)
+        return tracker.ids[gumbel_top_k(log_weights, count, self.rng)]
 
     def current_count(self, batch_size: int, replayed: int) -> int:
         """Current-task examples to draw beside `replayed` buffered ones."""
@@ -100,6 +114,8 @@ class ReplayStrategy:
         """After the optimizer step: tick the clock, review buffered ids, note candidates'
         losses, feed the scheduler. Non-finite losses are ignored."""
         clock = self.clock.tick(task_loss=task_loss, update_norm=update_norm)
+        if self.scheduler.reads_forgetting:
+            self.scheduler.observe_replay(self.tracker.loss_rise(ids, losses))
         self.tracker.review(ids, losses, clock)
         self.candidates.record(ids, losses, clock)
         self.scheduler.observe(step, task_loss)

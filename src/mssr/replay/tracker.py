@@ -4,7 +4,12 @@ Retention is always the closed form R = exp(-c * (1 + kappa * loss) * (U - U_i) 
 over the whole buffer at once; nothing loops over buffered examples. `loss` is the loss that
 drives the decay (the last observed one, or its EMA over a buffer quantile with
 `loss_norm: ema_quantile`), fixed at each review; c is the calibrated decay scale (1 unless
-`calibrate` is on)."""
+`calibrate` is on).
+
+With `risk: forgetting` the law reads forgetting evidence instead of the raw loss: the rise of
+an example's loss over its `learned_loss` (its loss at its last training in its own task), 0 on
+insertion. Examples whose learned loss is above `memory.learned_loss` were never learned
+(`unlearned`)."""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ if TYPE_CHECKING:
 
 COLUMNS = {"ids": np.int64, "task": np.int64, "strength": np.float64,
            "last_review": np.float64, "last_loss": np.float64, "loss_ema": np.float64,
-           "decay_loss": np.float64, "reviews": np.int64}
+           "decay_loss": np.float64, "reviews": np.int64, "learned_loss": np.float64}
 
 
 class MemoryTracker:
@@ -51,13 +56,16 @@ class MemoryTracker:
         """Add new examples: S = S0 * exp(-beta * loss), last trained at `clock` (one value, or
         one per example: the clock of its last training), never reviewed by replay since."""
         ids = np.asarray(ids, np.int64)
-        losses = _clean_losses(losses)
+        learned_losses = _clean_losses(losses)
+        losses = (np.zeros_like(learned_losses) if self.config.risk == "forgetting"
+                  else learned_losses)
         if len(np.unique(ids)) != len(ids) or self.positions(ids).max(initial=-1) >= 0:
             raise ValueError("example ids must be unique in the buffer")
         self._reserve(self.size + len(ids))
         rows = slice(self.size, self.size + len(ids))
         config, columns = self.config, self._columns
         columns["ids"][rows] = ids
+        columns["learned_loss"][rows] = learned_losses
         columns["task"][rows] = task
         columns["strength"][rows] = np.clip(
             config.initial_strength * np.exp(-config.beta * losses),
@@ -98,6 +106,8 @@ class MemoryTracker:
             return 0
         rows, losses = rows[keep], np.maximum(losses[keep], 0.0)
         config, columns = self.config, self._columns
+        if config.risk == "forgetting":
+            losses = np.maximum(losses - columns["learned_loss"][rows], 0.0)
         exponent = self.decay_exponent(clock, rows)
         retention = np.exp(-self.calibration.scale(columns["task"][rows]) * exponent)
         self.calibration.observe(columns["task"][rows], exponent, retention, losses,
@@ -113,6 +123,18 @@ class MemoryTracker:
         columns["last_review"][rows] = clock
         columns["reviews"][rows] += 1
         return len(rows)
+
+    def loss_rise(self, ids: np.ndarray, losses: np.ndarray) -> np.ndarray:
+        """The rise of each buffered id's loss over its learned loss (ids not buffered, or
+        with a non-finite loss, are left out): the forgetting a replay shows."""
+        rows = self.positions(ids)
+        losses = np.asarray(losses, np.float64)
+        keep = (rows >= 0) & np.isfinite(losses)
+        return losses[keep] - self._columns["learned_loss"][rows[keep]]
+
+    def unlearned(self) -> np.ndarray:
+        """Per buffered example: never learned (learned loss above `memory.learned_loss`)."""
+        return self.column("learned_loss") > self.config.learned_loss
 
     def _decay_losses(self, rows: np.ndarray) -> np.ndarray:
         """The loss that drives the decay of `rows` until their next review: the last observed
@@ -131,8 +153,8 @@ class MemoryTracker:
         size = len(state["ids"])
         self.size = 0
         self._reserve(size)
-        for name, dtype in COLUMNS.items():
-            self._columns[name][:size] = np.asarray(state[name], dtype)
+        for name, dtype in COLUMNS.items():  # a state from before learned_loss: the last loss
+            self._columns[name][:size] = np.asarray(state.get(name, state["last_loss"]), dtype)
         self.size = size
         self._index.build(self._columns["ids"][:size])
         self.calibration.load_state_dict(state["calibration"])
