@@ -7,6 +7,7 @@ import importlib.util
 import json
 import sys
 
+import numpy as np
 import pytest
 
 from mssr.engine.recipe import ContinualRun
@@ -45,7 +46,9 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
-                                        "mssr-append": "mssr"}.get(arm, arm)
+                                        "mssr-append": "mssr", "mssr-adaptive": "mssr",
+                                        "mssr-forgetting": "mssr-every-step",
+                                        "uniform-adaptive": "mssr-scheduler"}.get(arm, arm)
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
@@ -136,10 +139,11 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
                                  {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
     targets = text.split("### Targets")[1].split("###")[0]
     # 10%: seeds 1 and 2 pair up; AP gain (0.05 + 0.02) / 2 = 0.035, BWT (0.1 - 0.15) / 2 < 0
-    assert ("| 10% (160) | 2 | +0.035 | +0.020 | -0.025 | AP ≥ uniform +0.02, better BWT "
-            "| **no** |") in targets
-    assert "| 1% (16) | 1 | +0.000 | +0.000 | +0.000 | AP ≥ uniform +0.00 | yes |" in targets
-    assert "| 3% (48) | 0 | — | — | — |" in targets
+    assert ("| 10% (160) | 2 | +0.035 | [+0.020, +0.050] | +0.020 | -0.025 | AP ≥ uniform "
+            "+0.02, better BWT | **no** |") in targets
+    assert ("| 1% (16) | 1 | +0.000 | [+0.000, +0.000] | +0.000 | +0.000 | AP ≥ uniform +0.00 "
+            "| yes |") in targets
+    assert "| 3% (48) | 0 | — | — | — | — |" in targets
     why = text.split("### Why")[1]
     # all seeds, the tuning run's too
     assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why
@@ -150,7 +154,7 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     both = bench.render_markdown(records, ["uniform", "mssr-sampler", "mssr-every-step"], [0.1],
                                  {0.1: 160}, ("default", 0), "cmd").split("### Targets: ")[1:]
     assert [section.split(" ")[0] for section in both] == ["mssr-sampler", "mssr-every-step"]
-    assert "| 10% (160) | 1 | +0.100 | +0.100 | +0.200 |" in both[0]  # seed 2 only
+    assert "| 10% (160) | 1 | +0.100 | [+0.100, +0.100] | +0.100 | +0.200 |" in both[0]  # seed 2
     assert bench.learned_score([[0.5, 0.0], [0.2, 0.7]]) == 0.7
     assert bench.learned_score([[None] * 3, [None] * 3, [0.9, 1.0, 1.0]]) is None  # joint
     assert bench.learned_score([[0.5]]) is None
@@ -212,6 +216,18 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
-    assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
+    budgeted = len(bench.ARMS) - len(bench.UNBUDGETED)
+    assert out[-1] == f"{3 * (budgeted * 4 + 2)} runs"  # 3 seeds x (arms x budgets + none, joint)
+    assert sum(line.startswith("uniform ") and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
+
+
+def test_the_bootstrap_interval_covers_the_mean_and_narrows_with_more_pairs():
+    rng = np.random.default_rng(1)
+    few, many = rng.normal(0.02, 0.05, 6), rng.normal(0.02, 0.05, 200)
+    low, high = bench.bootstrap_interval(list(few))
+    assert low < np.mean(few) < high
+    wide = high - low
+    low, high = bench.bootstrap_interval(list(many))
+    assert low < np.mean(many) < high and high - low < wide / 3
+    assert bench.bootstrap_interval([0.01, 0.01]) == (0.01, 0.01)
