@@ -59,12 +59,12 @@ class ExponentialWorld:
 class TakeoverLaw:
     """The takeover world's constants (fitted to the LoRA frontier: BENCHMARKS.md)."""
 
-    takeover: float = 0.08  # format loss per step at a new task's first step
-    takeover_steps: float = 30.0  # how fast that hazard fades within the new task
-    drift: float = 0.002  # format loss per step that never fades
-    recovery: float = 0.15  # share of the lost format one replayed example brings back
+    takeover: float = 0.03  # format loss per step at a new task's first step
+    takeover_steps: float = 10.0  # how fast that hazard fades within the new task
+    drift: float = 0.005  # format loss per step that never fades
+    recovery: float = 0.02  # share of the lost format one replayed example brings back
     learning: float = 0.08  # share of the missing format one step of its own task adds
-    unlearned: float = 0.12  # examples never learned
+    unlearned: float = 0.08  # examples never learned
     learned_loss: float = 0.15  # loss of a learned example in full format
     format_loss: float = 3.0  # loss added when the format is lost
     unlearned_loss: float = 2.5  # loss of an example never learned
