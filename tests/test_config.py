@@ -99,7 +99,9 @@ def test_every_field_documents_itself():
 def test_shipped_configs_load():
     from mssr.paths import CONFIGS_DIR
 
-    for path in CONFIGS_DIR.glob("*.yaml"):
+    paths = sorted(CONFIGS_DIR.glob("*.yaml"))
+    assert CONFIGS_DIR / "demo.yaml" in paths, f"the shipped configs are not in {CONFIGS_DIR}"
+    for path in paths:
         load_config(path)
 
 

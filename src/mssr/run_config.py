@@ -12,6 +12,7 @@ import yaml
 from mssr.errors import ConfigError
 from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
+from mssr.templates import TaskTemplates, compile_templates
 from mssr.typed_config import (
     Section,
     apply_overrides,
@@ -67,9 +68,13 @@ class TaskConfig(Section):
         for name in ("max_train_examples", "max_eval_examples"):
             value = getattr(self, name)
             require(value is None or value >= 1, name, "must be >= 1 or null")
-        from mssr.data.mapping import compile_mapping
+        self.templates()  # template syntax and key combinations, before any data
 
-        compile_mapping(self)  # template syntax and key combinations, before any data
+    def templates(self) -> TaskTemplates | None:
+        """The compiled doc_to_* templates (None without them); ConfigError if they are bad."""
+        return compile_templates(self.name, self.format, self.scorer, self.doc_to_text,
+                                 self.doc_to_target, self.doc_to_choice, self.answer_pattern,
+                                 self.doc_to_answers)
 
 
 @dataclass

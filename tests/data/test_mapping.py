@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from mssr.data.loaders import load_task
-from mssr.data.mapping import last_boxed
 from mssr.errors import ConfigError, DataError
 from mssr.run_config import TaskConfig, load_config
+from mssr.templates import last_boxed
 
 GSM8K = [{"question": f"Tom has {i} apples and buys 2. How many?",
           "answer": f"He has {i} + 2 = <<{i}+2={i + 2}>>{i + 2}.\n#### {i + 2}"}

@@ -86,6 +86,19 @@ def test_recorded_pairs_are_thinned_evenly_and_count_every_measurement():
     np.testing.assert_allclose(kept, values[::calibration.stride])  # every stride-th
 
 
+def test_recorded_pairs_do_not_depend_on_how_measurements_are_batched():
+    values = np.linspace(0.0, 1.0, 3 * MAX_PAIRS + 5)
+    records = []
+    for size in (len(values), 1000, 64, 7):  # one batch past the arrays' room, then smaller
+        calibration = RetentionCalibration(MemoryConfig())
+        for start in range(0, len(values), size):
+            chunk = values[start:start + size]
+            tasks = np.arange(start, start + len(chunk)) % 3
+            calibration.observe(tasks, chunk, chunk, chunk, chunk)
+        records.append(calibration.summary())
+    assert all(record == records[0] for record in records[1:])
+
+
 def test_spearman_ranks_with_ties():
     assert spearman(np.arange(5.0), np.arange(5.0) ** 3) == pytest.approx(1.0)
     assert spearman(np.arange(5.0), -np.arange(5.0)) == pytest.approx(-1.0)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mssr.data.disk import saved_dataset
 from mssr.errors import DataError
 
 if TYPE_CHECKING:
@@ -67,8 +68,6 @@ def hub_split(spec: str, split: str, data_root: Path | None,
     when one is set, else through datasets.load_dataset (online)."""
     parsed = HubSpec.parse(spec)
     if data_root is not None:
-        from mssr.data.sources import saved_dataset
-
         copy = parsed.local_copy(data_root)
         if not copy.is_dir():
             raise DataError(spec, f"no local copy at {copy} (data root {data_root}); write it "

@@ -105,7 +105,7 @@ class TaskReader:
                     raise record
                 if self.mapping is not None:
                     examples.append(self.mapping.example(record, opened.name, line))
-                    resolved = self.mapping.format
+                    resolved = self.mapping.templates.format
                     continue
                 line_format = _record_format(record, record_format, resolved, opened.name,
                                              line)

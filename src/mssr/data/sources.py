@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from mssr.data.disk import saved_dataset
 from mssr.data.hub import HUB_PREFIX, expand_data_root, hub_split
 from mssr.errors import DataError
 
@@ -143,23 +144,6 @@ def _element_lines(text: str, position: int) -> Iterator[int]:
         position = _skip_space(text, decoder.raw_decode(text, position)[1])
         if text[position] == ",":
             position = _skip_space(text, position + 1)
-
-
-def saved_dataset(path: Path, split: str) -> tuple[str, Any]:
-    """A Dataset, or the `split` of a DatasetDict, saved with `save_to_disk`."""
-    import datasets
-
-    try:
-        loaded = datasets.load_from_disk(str(path))
-    except (OSError, ValueError, KeyError) as error:
-        raise DataError(str(path), f"not a readable datasets.save_to_disk directory: {error}") \
-            from None
-    if isinstance(loaded, datasets.DatasetDict):
-        if split not in loaded:
-            raise DataError(str(path), f"no split {split!r}; splits: {', '.join(loaded)}",
-                            field="split")
-        return f"{path}[{split}]", loaded[split]
-    return str(path), loaded
 
 
 def _rows(dataset: Any, where: Mapping[str, Any] | None, name: str,

@@ -31,11 +31,21 @@ class RetentionCalibration:
         self.prior = config.calibration_prior
         self.sum_xy = np.zeros(0)
         self.sum_xx = np.zeros(0)
-        self.predicted = np.zeros(0)
-        self.observed = np.zeros(0)
-        self.task = np.zeros(0, np.int64)
         self.seen = 0
         self.stride = 1
+        self._set_pairs(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
+
+    @property
+    def predicted(self) -> np.ndarray:
+        return self._predicted[:self.kept]
+
+    @property
+    def observed(self) -> np.ndarray:
+        return self._observed[:self.kept]
+
+    @property
+    def task(self) -> np.ndarray:
+        return self._task[:self.kept]
 
     def scale(self, tasks: np.ndarray) -> np.ndarray | float:
         """The decay scale c of each example's task (1.0 when calibration is off)."""
@@ -49,17 +59,20 @@ class RetentionCalibration:
     def observe(self, tasks: np.ndarray, exponent: np.ndarray, predicted: np.ndarray,
                 loss_now: np.ndarray, loss_then: np.ndarray) -> None:
         """Fold in one batch of reviews: uncalibrated exponents x, the retention the model
-        predicted, and the losses now and at the last training of each example."""
+        predicted, and the losses now and at the last training of each example. The sums are
+        kept only where a scale is fitted ('off' never reads them)."""
         tasks = np.asarray(tasks, np.int64)
         observed_exponent = np.asarray(loss_now, float) - np.asarray(loss_then, float)
-        sum_xy = np.bincount(tasks, exponent * observed_exponent)
-        sum_xx = np.bincount(tasks, exponent**2)
-        if len(sum_xy) > len(self.sum_xy):  # a task measured for the first time
-            self.sum_xy, self.sum_xx = (np.concatenate([sums, np.zeros(len(sum_xy) - len(sums))])
-                                        for sums in (self.sum_xy, self.sum_xx))
-        self.sum_xy[:len(sum_xy)] += sum_xy
-        self.sum_xx[:len(sum_xx)] += sum_xx
-        self._record(tasks, predicted, np.exp(-np.maximum(observed_exponent, 0.0)))
+        if self.mode != "off":
+            sum_xy = np.bincount(tasks, exponent * observed_exponent)
+            sum_xx = np.bincount(tasks, exponent**2)
+            if len(sum_xy) > len(self.sum_xy):  # a task measured for the first time
+                self.sum_xy, self.sum_xx = (
+                    np.concatenate([sums, np.zeros(len(sum_xy) - len(sums))])
+                    for sums in (self.sum_xy, self.sum_xx))
+            self.sum_xy[:len(sum_xy)] += sum_xy
+            self.sum_xx[:len(sum_xx)] += sum_xx
+        self._record(tasks, np.asarray(predicted, float), observed_exponent)
 
     def summary(self) -> dict:
         """results.json's `calibration`: the recorded pairs, their agreement and the fit."""
@@ -79,27 +92,46 @@ class RetentionCalibration:
                 "task": self.task.copy(), "seen": self.seen, "stride": self.stride}
 
     def load_state_dict(self, state: dict) -> None:
-        for name in ("sum_xy", "sum_xx", "predicted", "observed"):
+        for name in ("sum_xy", "sum_xx"):
             setattr(self, name, np.asarray(state[name], float))
-        self.task = np.asarray(state["task"], np.int64)
+        self._set_pairs(np.asarray(state["predicted"], float),
+                        np.asarray(state["observed"], float), np.asarray(state["task"], np.int64))
         self.seen, self.stride = int(state["seen"]), int(state["stride"])
 
     def _fit(self, sum_xy: np.ndarray | float, sum_xx: np.ndarray | float) -> np.ndarray:
         return np.clip((sum_xy + self.prior) / np.maximum(sum_xx + self.prior, 1e-12),
                        *SCALE_RANGE)
 
-    def _record(self, tasks: np.ndarray, predicted: np.ndarray, observed: np.ndarray) -> None:
+    def _record(self, tasks: np.ndarray, predicted: np.ndarray,
+                observed_exponent: np.ndarray) -> None:
         """Keep every `stride`-th measurement; past MAX_PAIRS, drop every other kept one and
-        double the stride (deterministic, evenly spread over the run)."""
-        keep = (self.seen + np.arange(len(tasks))) % self.stride == 0
+        double the stride (deterministic, evenly spread over the run). The pairs live in
+        preallocated arrays thinned in place, so a review copies only the pairs it keeps."""
+        every = slice(-self.seen % self.stride, None, self.stride)
         self.seen += len(tasks)
-        self.predicted = np.concatenate([self.predicted, np.asarray(predicted, float)[keep]])
-        self.observed = np.concatenate([self.observed, observed[keep]])
-        self.task = np.concatenate([self.task, tasks[keep]])
-        while len(self.task) > MAX_PAIRS:
-            self.predicted, self.observed, self.task = (
-                self.predicted[::2], self.observed[::2], self.task[::2])
+        start, end = self.kept, self.kept + len(range(*every.indices(len(tasks))))
+        if end > len(self._task):
+            self._set_pairs(self.predicted, self.observed, self.task, capacity=end)
+        self._predicted[start:end] = predicted[every]
+        self._observed[start:end] = np.exp(-np.maximum(observed_exponent[every], 0.0))
+        self._task[start:end] = tasks[every]
+        self.kept = end
+        while self.kept > MAX_PAIRS:
+            thinned = (self.kept + 1) // 2
+            for pairs in (self._predicted, self._observed, self._task):
+                pairs[:thinned] = pairs[:self.kept:2]
+            self.kept = thinned
             self.stride *= 2
+
+    def _set_pairs(self, predicted: np.ndarray, observed: np.ndarray, task: np.ndarray,
+                   capacity: int = 2 * MAX_PAIRS) -> None:
+        """Hold these recorded pairs in new arrays with room for `capacity` of them."""
+        self.kept = len(task)
+        capacity = max(capacity, self.kept)
+        self._predicted, self._observed = np.zeros(capacity), np.zeros(capacity)
+        self._task = np.zeros(capacity, np.int64)
+        self._predicted[:self.kept], self._observed[:self.kept] = predicted, observed
+        self._task[:self.kept] = task
 
 
 def spearman(first: np.ndarray, second: np.ndarray) -> float | None:
