@@ -7,12 +7,6 @@ import dataclasses
 
 import numpy as np
 import pytest
-from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
-
-from mssr.errors import ConfigError, MSSRError
-from mssr.evaluation.metrics import normalised_score
-from mssr.integrations.transformers import ReplayTrainer
-from mssr.report import load_results
 from runs import (
     assert_same_observations,
     continual_inputs,
@@ -21,6 +15,12 @@ from runs import (
     run_engine,
     training_arguments,
 )
+from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
+
+from mssr.errors import ConfigError, MSSRError
+from mssr.evaluation.metrics import normalised_score
+from mssr.integrations.transformers import ReplayTrainer
+from mssr.report import load_results
 
 
 def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_overrides

@@ -48,7 +48,7 @@ def open_source(source: str, split: str, data_root: Path | None = None,
         name, dataset = saved_dataset(path, split)
         return RecordSource(name, _rows(dataset, where, name, choose))
     if not path.is_file():
-        raise DataError(source, "file not found")
+        raise DataError(source, f"file not found (looked for {path.resolve()})")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return RecordSource(source, _keep_where(_jsonl_records(path), where, source))

@@ -30,7 +30,7 @@ def prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, overwrite: b
         if not resume:
             raise ConfigError("output", f"{run_dir} already holds a run: pass --resume to "
                               "continue it or --overwrite to replace it")
-        if not same_run(load_config(saved), config):
+        if not same_run(load_config(saved, anchor_paths=False), config):
             raise ConfigError("output", f"{run_dir} holds a run with a different config "
                               f"({saved}); resume it with that config or use another --output")
         return  # resumed: the saved config stays the record
