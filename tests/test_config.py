@@ -28,6 +28,8 @@ SUITE = ["suite.name=default"]
     ("replay_budget=match:msr", "replay_budget", "unknown strategy 'msr'; choose match:none"),
     ("replay_budget=match:loss", "replay_budget", "adapts its spend"),
     ("eval.max_new_tokens=128", "eval.max_new_tokens", "below model.max_length (128)"),
+    ("suite.name=nosuch", "suite.name", "valid suites are: default"),
+    ("suite.order=nope", "suite.order", "valid orders are: default, reverse, shuffled"),
     ("lora.target_modules=[]", "lora.target_modules", "[q_proj, v_proj]"),
     ("model.path=' '", "model.path", "model directory"),
 ])

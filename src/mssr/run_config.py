@@ -79,6 +79,9 @@ class SuiteConfig:
 
     def validate(self) -> None:
         require(self.num_tasks is None or self.num_tasks >= 1, "num_tasks", "must be >= 1")
+        from mssr.data.suites.catalog import suite_order
+
+        suite_order(self.name, self.order, self.num_tasks)  # names the valid suites and orders
 
 
 @dataclass

@@ -138,7 +138,9 @@ def _coerce(kind: Any, value: Any, name: str, source: str | None) -> Any:
             try:
                 return _coerce(option, value, name, source)
             except ConfigError as error:
-                errors.append(str(error))
+                errors.append(error)
+        if len(errors) == 1:  # an optional value (`SuiteConfig | None`): its own error
+            raise errors[0]
         raise ConfigError(name, f"{value!r} is not a valid {_type_name(kind)}", source)
     if origin is typing.Literal:
         if isinstance(value, bool):  # YAML reads a bare off / no / on / yes as a boolean
