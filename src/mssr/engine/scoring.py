@@ -67,6 +67,7 @@ def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: S
     """results.json's content (schema in the README); `calibration` is the replay strategy's
     record of predicted against observed retention, `config` the run's settings."""
     from mssr.evaluation.metrics import continual_metrics
+    from mssr.report.results import library_versions
 
     if joint:
         final = progress.acc_rows[-1]
@@ -90,6 +91,7 @@ def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: S
         "task_boundaries": progress.task_boundaries,
         "memory_snapshots": progress.memory_snapshots,
         "calibration": calibration,
+        "versions": library_versions(),
         "config": config,
     }
 
