@@ -5,7 +5,7 @@ rounds within one process, so machine noise hits both alike; the figure of merit
 training tokens per second, engine / plain (target >= 0.95). The last line of `--json` output is
 one object with `engine_tokens_per_s`, `plain_tokens_per_s` and `ratio`.
 
-    python benchmarks/bench_engine.py [--config configs/demo.yaml] [--rounds 5] [--steps 20]
+    python benchmarks/bench_engine.py [--config demo] [--rounds 5] [--steps 20]
         [--json] [key=value ...]
 """
 

@@ -366,7 +366,7 @@ def parse_budget(text: str) -> float:
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regime", choices=sorted(REGIME_CONFIGS), required=True,
-                        help="lora: configs/demo.yaml; full: configs/demo-full.yaml")
+                        help="lora: the ready config demo; full: demo-full")
     parser.add_argument("--config", type=Path, help="base settings instead of the regime's")
     parser.add_argument("--tasks", type=int, help="first N tasks of each order")
     parser.add_argument("--steps", type=int, help="train.steps_per_task")

@@ -7,7 +7,7 @@ English words that the suite never uses, each scored on words held out of its tr
 
     python benchmarks/bench_generality.py [--output runs/generality] [--jobs N] [key=value ...]
 
-Each task is trained alone and then all three at once (`joint`), with configs/demo.yaml's
+Each task is trained alone and then all three at once (`joint`), with the demo config's
 settings and the overrides; prints each task's score. The word lists are written out here, not
 taken from the pretraining corpus, and no word of the suite's vocabulary appears in them.
 """

@@ -5,6 +5,19 @@ replay, then with MSSR replaying earlier tasks' examples inside the Trainer's ow
 the same replay budget. Prints the AP/BWT table; each run directory holds results.json and
 report.md as `mssr run` writes them (so `mssr compare` reads them).
 
+Your data: each ContinualTask's `train` is tokenized rows (input_ids, and labels with -100 on
+prompt tokens), and its `eval` is a datasets.Dataset, a list of dicts in any format `mssr run`
+reads (prompt/completion or prompt/response, messages, question/choices/answer) or mssr
+Examples, e.g.
+
+    ContinualTask(name="qa", train=tokenized_rows, scorer="exact_match",
+                  eval=datasets.Dataset.from_list([{"messages": [
+                      {"role": "user", "content": "2+2?"},
+                      {"role": "assistant", "content": "4"}]}]))
+
+A row that fits no format, or eval data of another type, is a ConfigError naming the task, the
+row and the field, raised by ReplayTrainer(...) before any training.
+
     python examples/hf_trainer.py                       # about two minutes on 2 CPU cores
     python examples/hf_trainer.py --strategies mssr uniform --steps-per-task 300
     accelerate launch --multi_gpu --num_processes 2 examples/hf_trainer.py  # 2 processes

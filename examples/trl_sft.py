@@ -7,6 +7,17 @@ data and masks the prompts (completion_only_loss); the replay tracker sees each 
 over its completion. Prints the AP/BWT table; each run directory holds results.json and
 report.md as `mssr run` writes them.
 
+Your data: each ContinualTask's `train` is what SFTTrainer reads (a datasets.Dataset or a list
+of prompt/completion, messages or text rows; rows in mssr's other formats and mssr Examples are
+converted), and its `eval` is a datasets.Dataset, a list of dicts (prompt/completion or
+prompt/response, messages, question/choices/answer) or mssr Examples, e.g.
+
+    ContinualTask(name="qa", train=train_dataset, scorer="exact_match",
+                  eval=datasets.Dataset.from_list([{"prompt": "2+2=", "completion": "4"}]))
+
+A row that fits no format, or eval data of another type, is a ConfigError naming the task, the
+row and the field, raised by ReplaySFTTrainer(...) before any training.
+
     python examples/trl_sft.py                          # about 2.5 minutes on 2 CPU cores
     python examples/trl_sft.py --strategies mssr uniform --steps-per-task 300
     accelerate launch --multi_gpu --num_processes 2 examples/trl_sft.py  # 2 processes
@@ -24,9 +35,9 @@ from transformers import AutoModelForCausalLM, AutoTokenizer
 from trl import SFTConfig
 
 from mssr.bundled import bundled_model_path
-from mssr.data.formatting import render
 from mssr.data.loaders import load_task
 from mssr.data.suites import materialize
+from mssr.data.trainer_rows import sft_rows
 from mssr.integrations import ContinualConfig, ContinualTask
 from mssr.integrations.trl import ReplaySFTTrainer
 from mssr.replay.config import ReplayConfig
@@ -38,17 +49,15 @@ MAX_LENGTH = 64
 
 def load_tasks(tokenizer, args: argparse.Namespace) -> list[ContinualTask]:
     """Your data goes here: per task, prompt/completion rows (or messages) for SFTTrainer, and
-    the examples to score after every task. This script takes the first tasks of mssr's
-    built-in suite; prompts start with BOS, as mssr's scorers prompt the model."""
+    the data to score after every task. This script takes the first tasks of mssr's built-in
+    suite, rendered as `mssr run` renders them (prompts start with BOS, as mssr's scorers
+    prompt the model)."""
     suite = SuiteConfig(num_tasks=args.tasks, train_examples=args.train_examples,
                         eval_examples=args.eval_examples)
     tasks = []
     for config in materialize(suite, args.output / "data", seed=args.seed):
         data = load_task(config, seed=args.seed)
-        rows = []
-        for example in data.train:
-            prompt, completion = render(example, tokenizer)
-            rows.append({"prompt": tokenizer.bos_token + prompt, "completion": completion})
+        rows = sft_rows(data.train, tokenizer)
         tasks.append(ContinualTask(name=data.name, train=datasets.Dataset.from_list(rows),
                                    eval=data.eval, scorer=data.scorer))
     return tasks

@@ -1,7 +1,7 @@
-"""Build the small English base model bundled in assets/base-model (deterministic, CPU).
+"""Build the small English base model bundled in src/mssr/assets/base-model (deterministic, CPU).
 
     apt-get install wordnet-base dict-devil dict-jargon python3.11-doc   # the sources, once
-    .venv/bin/python scripts/build_base_model.py [--output assets/base-model]
+    .venv/bin/python scripts/build_base_model.py [--output src/mssr/assets/base-model]
 
 1. Corpus (scripts/base_model_corpus.py): WordNet 3.0 definitions and usage examples, the
    prose of two public-domain dictionaries and of the Python documentation, plus templated
@@ -190,7 +190,7 @@ def source_rows(sources: dict[str, list[str]], tokenizer) -> str:
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--output", type=Path, default=Path("assets/base-model"))
+    parser.add_argument("--output", type=Path, default=Path("src/mssr/assets/base-model"))
     parser.add_argument("--work-dir", type=Path, default=Path("build/base-model"),
                         help="checkpoints and the build log's state (resumed when present)")
     parser.add_argument("--templated", type=int, default=60_000,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import gzip
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
-from mssr.paths import PROJECT_ROOT
-
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout: scripts/
 sys.path.insert(0, str(PROJECT_ROOT / "scripts"))
 import base_model_corpus as corpus  # noqa: E402
 

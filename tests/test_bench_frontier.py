@@ -6,14 +6,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 from mssr.engine.recipe import ContinualRun
-from mssr.paths import CONFIGS_DIR, PROJECT_ROOT
+from mssr.paths import CONFIGS_DIR
 from mssr.run_config import load_config
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout: benchmarks/
 _spec = importlib.util.spec_from_file_location(
     "bench_frontier", PROJECT_ROOT / "benchmarks" / "bench_frontier.py")
 bench = importlib.util.module_from_spec(_spec)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
-from mssr.paths import CONFIGS_DIR, PROJECT_ROOT
+from mssr.paths import CONFIGS_DIR
 
+PROJECT_ROOT = Path(__file__).resolve().parents[1]  # the checkout: benchmarks/
 SCRIPT = PROJECT_ROOT / "benchmarks" / "bench_quality.py"
 
 

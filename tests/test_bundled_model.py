@@ -40,10 +40,10 @@ def suite_texts(tmp_path_factory) -> list[str]:
     return texts
 
 
-def test_path_is_the_repository_asset_with_a_model(monkeypatch):
+def test_path_is_the_package_asset_with_a_model(monkeypatch):
     monkeypatch.delenv(ENV_VARIABLE, raising=False)
     path = bundled_model_path()
-    assert path.parts[-2:] == ("assets", "base-model")
+    assert path.parts[-3:] == ("mssr", "assets", "base-model")
     assert (path / "model.safetensors").is_file() and (path / "README.md").is_file()
     assert sum(p.stat().st_size for p in path.iterdir()) <= 30 * 2**20
 

@@ -38,6 +38,19 @@ def test_bad_values_name_the_field_and_what_is_allowed(override, field, hint):
     assert hint in str(error.value)
 
 
+@pytest.mark.parametrize(("override", "field", "hint"), [
+    ("suite.name=nosuch", "suite.name", "valid suites are: default"),
+    ("suite.order=nope", "suite.order", "valid orders are: default, reverse, shuffled"),
+])
+def test_unknown_suite_names_name_the_field_and_the_valid_ones(override, field, hint):
+    from mssr.data.suites import check_suite
+
+    with pytest.raises(ConfigError) as error:
+        check_suite(load_config(None, [*SUITE, override]).suite)
+    assert error.value.field == field
+    assert hint in str(error.value)
+
+
 def test_bare_yaml_off_and_no_are_read_as_the_words_a_choice_expects():
     config = load_config(None, [*SUITE, "replay.memory.calibrate=off",
                                 "train.mixed_precision=no"])
@@ -96,13 +109,48 @@ def test_every_field_documents_itself():
     assert not undocumented
 
 
-def test_shipped_configs_load():
-    from mssr.paths import CONFIGS_DIR
+def test_shipped_configs_load_by_name_and_by_the_checkouts_path():
+    from mssr.paths import CONFIGS_DIR, ready_config_names
 
-    paths = sorted(CONFIGS_DIR.glob("*.yaml"))
-    assert CONFIGS_DIR / "demo.yaml" in paths, f"the shipped configs are not in {CONFIGS_DIR}"
-    for path in paths:
-        load_config(path)
+    names = ready_config_names()
+    assert {"demo", "demo-full", "smoke", "models/qwen2.5-0.5b-instruct"} <= set(names)
+    assert not any(name.startswith("sequences") for name in names)  # those are --sequence's
+    for name in names:
+        assert load_config(name) == load_config(CONFIGS_DIR / f"{name}.yaml")
+    assert load_config("configs/smoke.yaml") == load_config("smoke.yaml") == load_config("smoke")
+
+
+def test_an_unknown_config_says_where_it_looked_and_lists_the_ready_ones(tmp_path,
+                                                                        monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match="ready configs: demo, demo-full, models/") as caught:
+        load_config("sub/nosuch.yaml")
+    assert str(tmp_path / "sub" / "nosuch.yaml") in str(caught.value)
+
+
+def test_relative_input_paths_in_a_config_file_point_beside_it(tmp_path, monkeypatch):
+    """Task sources, data_root, reference_runs and a model directory resolve against the
+    file's folder; hub sources, {data_root} sources, hub model names and output do not, nor
+    do paths given on the command line (relative to where it is typed)."""
+    sub = tmp_path / "sub"
+    (sub / "model").mkdir(parents=True)
+    (sub / "c.yaml").write_text(yaml.safe_dump({
+        "tasks": [{"name": "a", "train": "tr.jsonl", "eval": "../ev.jsonl"},
+                  {"name": "b", "train": "hf:org/data", "eval": "{data_root}/local/b"}],
+        "data_root": "copies", "reference_runs": ["runs/joint", "/abs/run"],
+        "model": {"path": "model"}, "output": "runs/{strategy}"}))
+    monkeypatch.chdir(tmp_path)
+    config = load_config("sub/c.yaml")
+    a, b = config.tasks
+    assert (a.train, a.eval) == (str(sub / "tr.jsonl"), str(sub / "../ev.jsonl"))
+    assert (b.train, b.eval) == ("hf:org/data", "{data_root}/local/b")
+    assert config.data_root == str(sub / "copies")
+    assert config.reference_runs == [str(sub / "runs/joint"), "/abs/run"]
+    assert config.model.path == str(sub / "model") and config.output == "runs/{strategy}"
+    hub = load_config("sub/c.yaml", ["model.path=org/model", "data_root=here"])
+    assert hub.model.path == "org/model" and hub.data_root == "here"
+    (sub / "model").rmdir()
+    assert load_config("sub/c.yaml").model.path == "model"  # not a folder there: a hub name
 
 
 json_values = st.recursive(

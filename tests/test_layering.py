@@ -21,7 +21,7 @@ SOURCE = Path(mssr.__file__).parent
 # table itself must be acyclic: a part lower down never reaches back up.
 ALLOWED = {
     "errors": set(),
-    "paths": set(),
+    "paths": {"errors"},
     "files": set(),
     "answers": set(),
     "typed_config": {"errors"},
@@ -30,7 +30,7 @@ ALLOWED = {
     "replay": {"errors", "typed_config"},
     "simulation_worlds": set(),
     "simulation": {"replay", "simulation_worlds", "typed_config"},
-    "run_config": {"errors", "replay", "templates", "typed_config"},
+    "run_config": {"errors", "paths", "replay", "templates", "typed_config"},
     "data": {"answers", "errors", "paths", "run_config", "templates", "typed_config"},
     "losses": {"data"},
     "evaluation": {"answers", "data", "errors", "losses"},

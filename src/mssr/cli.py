@@ -8,6 +8,7 @@ import argparse
 import importlib
 import sys
 
+from mssr import __version__
 from mssr.errors import MSSRError
 
 COMMANDS = ("run", "demo", "compare", "suites", "simulate", "bench", "config", "sequences",
@@ -17,6 +18,7 @@ COMMANDS = ("run", "demo", "compare", "suites", "simulate", "bench", "config", "
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="mssr", description="Continual fine-tuning of language models with replay.")
+    parser.add_argument("--version", action="version", version=f"mssr {__version__}")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for name in COMMANDS:
         importlib.import_module(f"mssr.commands.{name.replace('-', '_')}").register(subparsers)

@@ -10,6 +10,7 @@ from typing import Any, Literal
 import yaml
 
 from mssr.errors import ConfigError
+from mssr.paths import find_config
 from mssr.replay.budget import validate_replay_budget
 from mssr.replay.config import ReplayConfig
 from mssr.templates import TaskTemplates, compile_templates
@@ -22,6 +23,8 @@ from mssr.typed_config import (
     to_mapping,
 )
 
+HUB_PREFIX = "hf:"  # a task source on the Hugging Face hub: hf:NAME[:CONFIG]
+DATA_ROOT_FIELD = "{data_root}"  # in a source path: the data root (for datasets not on the hub)
 SCORERS = ("auto", "exact_match", "numeric", "multiple_choice", "rouge_l", "loss", "token_f1")
 FORMATS = ("auto", "prompt_response", "chat", "multiple_choice")
 
@@ -88,6 +91,8 @@ class SuiteConfig(Section):
     eval_examples: int | None = help_field(None, "evaluation examples per task (suite default)")
 
     def validate(self) -> None:
+        """The suite and order names are checked against the built-in suites by
+        `mssr.data.suites.check_suite` (the data layer sits above this one)."""
         require(self.num_tasks is None or self.num_tasks >= 1, "num_tasks", "must be >= 1")
 
 
@@ -96,7 +101,7 @@ class ModelConfig(Section):
     """The base model: a local directory or hub name, optionally re-initialised from its config."""
 
     path: str = help_field("bundled", "model directory or hub name; 'bundled' is the small "
-                           "base model shipped in assets/")
+                           "base model shipped in the package (mssr/assets/)")
     from_scratch: dict[str, Any] | None = help_field(
         None, "build a randomly initialised model from path's config with these overrides "
         "(e.g. {hidden_size: 32, num_hidden_layers: 2}) instead of loading weights")
@@ -229,15 +234,21 @@ class RunConfig(Section):
         return "joint" if self.joint else self.replay.strategy
 
 
-def load_config(path: str | Path | None, overrides: list[str] | None = None) -> RunConfig:
-    """Load a YAML config (or the defaults when `path` is None) and apply overrides."""
-    data = read_config_file(path) if path is not None else {}
+def load_config(path: str | Path | None, overrides: list[str] | None = None,
+                anchor_paths: bool = True) -> RunConfig:
+    """Load a YAML config (a file, or a ready config's name; the defaults when `path` is None)
+    and apply overrides. The file's relative input paths point beside it (`anchor_paths`);
+    the overrides' stay relative to the working directory, as typed."""
+    path = None if path is None else find_config(path)
+    data = read_config_file(path, anchor_paths) if path is not None else {}
     apply_overrides(data, overrides or [])
     return from_mapping(RunConfig, data, source=None if path is None else str(path))
 
 
-def read_config_file(path: str | Path) -> dict[str, Any]:
-    """A YAML config file's sections as a plain mapping, not yet checked."""
+def read_config_file(path: str | Path, anchor_paths: bool = True) -> dict[str, Any]:
+    """A config file's sections as a plain mapping, not yet checked; `path` is a file or a
+    ready config's name (see mssr.paths.find_config)."""
+    path = find_config(path)
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
@@ -251,7 +262,37 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
         raise ConfigError("config", f"invalid YAML: {error}", source) from None
     if not isinstance(data, dict):
         raise ConfigError("config", "the file must hold a mapping of sections", source)
+    if anchor_paths:
+        anchor_relative_paths(data, path.parent)
     return data
+
+
+def anchor_relative_paths(data: dict[str, Any], folder: Path) -> None:
+    """Make a config file's relative input paths absolute beside the file: task sources (not
+    hf: or {data_root} ones), data_root, reference_runs, and model.path where it names a
+    directory there (a './' or '../' path, or one that exists; otherwise it is a hub name).
+    `output` stays relative to the working directory: runs land where they are started."""
+    folder = folder.resolve()
+
+    def local(value: Any) -> bool:
+        return (isinstance(value, str) and bool(value.strip())
+                and not value.startswith(HUB_PREFIX) and DATA_ROOT_FIELD not in value
+                and not Path(value).expanduser().is_absolute())
+
+    for task in data.get("tasks") if isinstance(data.get("tasks"), list) else ():
+        for key in ("train", "eval"):
+            if isinstance(task, dict) and local(task.get(key)):
+                task[key] = str(folder / task[key])
+    if local(data.get("data_root")):
+        data["data_root"] = str(folder / data["data_root"])
+    if isinstance(data.get("reference_runs"), list):
+        data["reference_runs"] = [str(folder / run) if local(run) else run
+                                  for run in data["reference_runs"]]
+    model = data.get("model")
+    if isinstance(model, dict) and local(model.get("path")):
+        model_path = model["path"]
+        if model_path.startswith(("./", "../")) or (folder / model_path).is_dir():
+            model["path"] = str(folder / model_path)
 
 
 def config_to_dict(config: RunConfig) -> dict[str, Any]:

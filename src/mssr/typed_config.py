@@ -152,11 +152,14 @@ def _coerce(kind: Any, value: Any, name: str, source: str | None) -> Any:
     if origin in (typing.Union, types.UnionType):
         if value is None and type(None) in args:
             return None
+        errors = []
         for option in (a for a in args if a is not type(None)):
             try:
                 return _coerce(option, value, name, source)
-            except ConfigError:
-                continue  # the next option; the error below names the whole union
+            except ConfigError as error:
+                errors.append(error)
+        if len(errors) == 1:  # an optional value (`SuiteConfig | None`): its own error
+            raise errors[0]
         raise ConfigError(name, f"{value!r} is not a valid {_type_name(kind)}", source)
     if origin is typing.Literal:
         if isinstance(value, bool):  # YAML reads a bare off / no / on / yes as a boolean

@@ -100,6 +100,12 @@ def test_missing_file_names_it(tmp_path):
     assert caught.value.path == str(path)
 
 
+def test_a_missing_relative_file_says_where_it_was_looked_for(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(DataError, match=f"looked for {tmp_path / 'sub' / 'tr.jsonl'}"):
+        load_task(TaskConfig(name="t", train="sub/tr.jsonl"), seed=0)
+
+
 def test_unsupported_suffix(tmp_path):
     path = tmp_path / "train.csv"
     path.write_text("prompt,response\n")

@@ -45,6 +45,7 @@ def _tokenizer(texts: list[str]):
 @pytest.fixture(scope="session")
 def engine_assets(tmp_path_factory) -> dict:
     """Three task files and a directory holding a tiny Llama config and its tokenizer."""
+    import torch
     from transformers import LlamaConfig, LlamaForCausalLM
 
     root = tmp_path_factory.mktemp("engine")
@@ -57,7 +58,14 @@ def engine_assets(tmp_path_factory) -> dict:
                          bos_token_id=tokenizer.bos_token_id, eos_token_id=tokenizer.eos_token_id,
                          pad_token_id=tokenizer.pad_token_id)
     model_dir = root / "model"
-    LlamaForCausalLM(config).save_pretrained(model_dir)
+    # A fixed init: unseeded, the weights followed whatever the session's tests had drawn from
+    # torch's global generator before this fixture ran (test order, xdist's split), and the
+    # tiny model's scores with them (the Trainer test's final scores: a chance 1/6 on the
+    # multiple-choice task, or 0 everywhere).
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        model = LlamaForCausalLM(config)
+    model.save_pretrained(model_dir)
     tokenizer.save_pretrained(model_dir)
     return {"model": model_dir, "tasks": paths}
 

@@ -92,3 +92,27 @@ def test_target_modules_the_model_has_are_adapted(engine_assets, targets):
     model = model_io.load_model(ModelConfig(path=str(engine_assets["model"])),
                                 LoraConfig(target_modules=targets), torch.device("cpu"))
     assert any("lora_A" in name for name, _ in model.named_parameters())
+
+
+def test_lora_hides_peft_s_deprecation_warning_and_nothing_else(engine_assets, monkeypatch):
+    """peft reads transformers' deprecated `is_gradient_checkpointing` (a FutureWarning the user
+    cannot act on, printed once per `mssr demo` process); any other warning still shows."""
+    import warnings
+
+    import peft
+
+    original = peft.get_peft_model
+
+    def warning_get_peft_model(*args, **kwargs):
+        warnings.warn("`is_gradient_checkpointing` is deprecated and will be removed in v6.",
+                      FutureWarning, stacklevel=2)
+        warnings.warn("something a user can fix", UserWarning, stacklevel=2)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(peft, "get_peft_model", warning_get_peft_model)
+    model = model_io.load_model(ModelConfig(path=str(engine_assets["model"])),
+                                LoraConfig(enabled=False), torch.device("cpu"))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        model_io.add_lora(model, LoraConfig(rank=2))
+    assert [str(warning.message) for warning in caught] == ["something a user can fix"]

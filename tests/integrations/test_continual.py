@@ -39,7 +39,29 @@ def test_sections_check_themselves_when_built_in_code_or_copied():
     ([ContinualTask("a", [{"input_ids": [1]}], EVAL, "exact_match")] * 2, "tasks"),
     ([ContinualTask("a", [], EVAL, "exact_match")], "tasks[a].train"),
     ([ContinualTask("a", [{"input_ids": [1]}], [], "exact_match")], "tasks[a].eval"),
+    ([ContinualTask("a", [{"input_ids": [1]}], {"prompt": "x"}, "exact_match")],
+     "tasks[a].eval"),
+    ([ContinualTask("a", [{"input_ids": [1]}], [{"prompt": "x", "completion": 4}])],
+     "tasks[a].eval[0].completion"),
+    ([ContinualTask("a", [{"input_ids": [1]}], EVAL, "bleu")], "tasks[a].scorer"),
+    ([ContinualTask("a", [{"input_ids": [1]}], EVAL, "multiple_choice")], "tasks[a].scorer"),
 ])
 def test_task_errors_name_the_task(tasks, field):
     with pytest.raises(ConfigError, match=re.escape(f"'{field}'")):
         check_tasks(tasks)
+
+
+def test_eval_data_as_users_have_it_becomes_scored_examples():
+    import datasets
+
+    rows = [{"prompt": "2 plus 2 is", "completion": "4"}, {"prompt": "3 plus 3 is",
+                                                             "completion": "6"}]
+    chat = [{"messages": [{"role": "user", "content": "hi"},
+                          {"role": "assistant", "content": "hello there friend"}]}]
+    train = [{"input_ids": [1]}]
+    a, b, c = check_tasks([ContinualTask("a", train, datasets.Dataset.from_list(rows)),
+                           ContinualTask("b", train, chat, "rouge_l"),
+                           ContinualTask("c", train, EVAL, "exact_match")])
+    assert [e.response for e in a.eval] == ["4", "6"] and a.scorer == "numeric"  # auto
+    assert b.eval[0].messages is not None and b.scorer == "rouge_l"
+    assert c.eval == EVAL

@@ -88,3 +88,59 @@ def test_packing_and_padding_free_are_refused(make_config, tmp_path, setting):
     with pytest.raises(ConfigError, match=setting):
         ReplaySFTTrainer(model=inputs["model"], args=args, tasks=inputs["tasks"],
                          continual=inputs["continual"], processing_class=inputs["tokenizer"])
+
+
+def user_datasets(engine_assets, tokenizer) -> list[ContinualTask]:
+    """What a TRL user holds: per task, a Dataset to train on and a Dataset to score, as
+    prompt/completion rows and as chat messages (the tokenizer gets a chat template)."""
+    import json
+
+    from mssr.bundled import bundled_model_path
+
+    tokenizer.chat_template = (bundled_model_path() / "chat_template.jinja").read_text()
+    tasks = []
+    for name in ("arithmetic", "chat"):
+        lines = engine_assets["tasks"][name].read_text().splitlines()
+        records = [json.loads(line) for line in lines]
+        if name == "arithmetic":
+            records = [{"prompt": r["prompt"], "completion": " " + r["response"]}
+                       for r in records]
+        tasks.append(ContinualTask(name, datasets.Dataset.from_list(records[8:]),
+                                   eval=datasets.Dataset.from_list(records[:8])))
+    return tasks
+
+
+@pytest.mark.slow
+def test_a_trl_script_with_dataset_eval_sets_runs(engine_assets, make_config, tmp_path):
+    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0")
+    inputs = continual_inputs(config, tmp_path / "data")
+    trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
+                               tasks=user_datasets(engine_assets, inputs["tokenizer"]),
+                               continual=inputs["continual"],
+                               processing_class=inputs["tokenizer"])
+    trainer.train()
+    results = trainer.save_results()
+    assert results["scorers"] == {"arithmetic": "numeric", "chat": "exact_match"}  # auto
+    assert len(results["acc_matrix"]) == 2 and results["compute"]["replayed_examples"] > 0
+    assert (tmp_path / "sft" / "results.json").is_file()
+
+
+@pytest.mark.parametrize("bad_row, field", [
+    ({"prompt": "1 plus 1 is", "completion": ""}, "tasks[arithmetic].eval[3].completion"),
+    ({"text": "1 plus 1 is 2"}, "tasks[arithmetic].eval[3].prompt"),
+])
+def test_a_malformed_eval_set_is_refused_by_the_constructor(engine_assets, make_config,
+                                                            tmp_path, monkeypatch, bad_row,
+                                                            field):
+    config = make_config("replay.strategy=uniform")
+    inputs = continual_inputs(config, tmp_path / "data")
+    tasks = user_datasets(engine_assets, inputs["tokenizer"])
+    rows = tasks[0].eval.to_list()
+    rows[3] = bad_row
+    tasks[0].eval = rows
+    monkeypatch.setattr(ReplaySFTTrainer, "train", lambda self: pytest.fail("trained"))
+    with pytest.raises(ConfigError) as raised:
+        ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
+                         tasks=tasks, continual=inputs["continual"],
+                         processing_class=inputs["tokenizer"])
+    assert raised.value.field == field

@@ -70,3 +70,13 @@ def test_unreadable_files_name_the_file_and_line(tmp_path):
     (tmp_path / "results.json").write_text("[1, 2]")
     with pytest.raises(MSSRError, match="is not of type 'object'"):
         load_results(tmp_path)
+
+
+def test_versions_name_every_library_the_numbers_depend_on():
+    from importlib import metadata
+
+    from mssr.report.results import VERSIONED_PACKAGES, library_versions
+
+    versions = library_versions()
+    assert list(versions)[:len(VERSIONED_PACKAGES)] == list(VERSIONED_PACKAGES)
+    assert versions["torch"] == metadata.version("torch") and versions["python"]

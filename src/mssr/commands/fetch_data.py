@@ -15,7 +15,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "fetch-data", help="download a config's hub datasets into a data root (online)",
         description="Write a datasets.save_to_disk copy of every hf: source of CONFIG (a YAML "
         "config or a ready sequence NAME, all its orders and probes) under DIR/hf/NAME/CONFIG.")
-    parser.add_argument("config", help="YAML config file, or a ready sequence (`mssr sequences`)")
+    parser.add_argument("config", help="YAML config file, a ready config's name (`mssr config "
+                        "--list`) or a ready sequence (`mssr sequences`)")
     parser.add_argument("directory", metavar="DIR", help="the data root to write")
     parser.add_argument("--overwrite", action="store_true", help="download copies again")
     parser.set_defaults(handler=run)
@@ -24,7 +25,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mssr.data.hub import DATA_ROOT_FIELD, fetch_copy, hub_sources
+    from mssr.data.hub import fetch_copy, hub_sources
+    from mssr.run_config import DATA_ROOT_FIELD
 
     root = Path(args.directory).expanduser()
     tasks = _tasks(args.config)
@@ -42,11 +44,17 @@ def run(args: argparse.Namespace) -> int:
 
 def _tasks(config: str) -> list[TaskConfig]:
     """The tasks of a config file, or of every order and probe of a ready sequence."""
-    from pathlib import Path
-
-    from mssr.data.sequences import load_sequence
+    from mssr.data.sequences import load_sequence, sequence_names
+    from mssr.errors import ConfigError
+    from mssr.paths import find_config, ready_config_names
     from mssr.run_config import load_config
 
-    if Path(config).is_file():
-        return load_config(config).tasks
-    return list(load_sequence(config).tasks.values())
+    if config in sequence_names():
+        return list(load_sequence(config).tasks.values())
+    try:
+        path = find_config(config)
+    except ConfigError:
+        raise ConfigError("config", f"{config}: neither a config file nor a ready config or "
+                          f"sequence; ready configs: {', '.join(ready_config_names())}; "
+                          f"sequences: {', '.join(sequence_names())}") from None
+    return load_config(path).tasks

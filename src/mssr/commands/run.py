@@ -22,8 +22,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description="Train the config's tasks one after another with a replay strategy; "
         "writes results.json, report.md and plots to the run directory.")
     parser.add_argument("config", nargs="?",
-                        help="YAML config (see configs/ and `mssr config`); optional with "
-                        "--sequence")
+                        help="YAML config file, or a ready config's name (`mssr config --list`, "
+                        "e.g. smoke); optional with --sequence")
     parser.add_argument("--sequence", metavar="NAME[:ORDER]",
                         help="run a ready sequence (`mssr sequences`): its tasks, with the "
                         "config file's settings (optional: defaults) and key=value overrides")

@@ -15,13 +15,12 @@ from typing import TYPE_CHECKING, Any
 
 from mssr.data.disk import saved_dataset
 from mssr.errors import DataError
+from mssr.run_config import DATA_ROOT_FIELD, HUB_PREFIX
 
 if TYPE_CHECKING:
     from mssr.run_config import TaskConfig
 
-HUB_PREFIX = "hf:"
 DATA_ROOT_ENV = "MSSR_DATA_ROOT"
-DATA_ROOT_FIELD = "{data_root}"  # in a source path: the data root (for datasets not on the hub)
 DEFAULT_CONFIG = "default"
 
 

@@ -3,6 +3,7 @@ deterministically and settle its format and scorer. Reads only, never writes."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from mssr.data.scorer_choice import resolve_scorer
 from mssr.data.sources import RowChooser, open_source
 from mssr.data.splits import row_sampler, sample_in_order, split_examples, task_rng
 from mssr.data.validation import detect_format, matching_formats, to_example
-from mssr.errors import DataError
+from mssr.errors import ConfigError, DataError
 from mssr.run_config import TaskConfig
 
 
@@ -95,32 +96,77 @@ class TaskReader:
         picks which rows of a dataset to read (see open_source)."""
         opened = open_source(source, split, self.data_root, self.trust_remote_code, self.where,
                              choose)
-        examples: list[Example] = []
-        resolved = None
-        records = skipped = 0
-        for line, record in opened.records:
-            records += 1
-            try:
-                if isinstance(record, DataError):
-                    raise record
-                if self.mapping is not None:
-                    examples.append(self.mapping.example(record, opened.name, line))
-                    resolved = self.mapping.templates.format
-                    continue
-                line_format = _record_format(record, record_format, resolved, opened.name,
-                                             line)
-                examples.append(to_example(record, line_format, opened.name, line))
-                resolved = line_format
-            except DataError:
-                if not skip_bad_lines:
-                    raise
-                skipped += 1
-        if records == 0:
-            raise DataError(opened.name, "empty: no records" + (
-                f" matching where {self.where}" if self.where else ""))
-        if resolved is None or not examples:
-            raise DataError(opened.name, f"no valid records ({skipped} bad lines skipped)")
-        return SourceExamples(opened.name, examples, resolved, skipped)
+        return read_records(opened.records, opened.name, record_format, skip_bad_lines,
+                            self.mapping, f" matching where {self.where}" if self.where else "")
+
+
+def read_records(records: Iterable[tuple[int, Any]], name: str, record_format: str = "auto",
+                 skip_bad_lines: bool = False, mapping: FieldMapping | None = None,
+                 empty_note: str = "") -> SourceExamples:
+    """Every valid record of (line, record or DataError) pairs from the source `name` as an
+    Example (see TaskReader.read); `empty_note` tells why there may be no records."""
+    examples: list[Example] = []
+    resolved = None
+    count = skipped = 0
+    for line, record in records:
+        count += 1
+        try:
+            if isinstance(record, DataError):
+                raise record
+            if mapping is not None:
+                examples.append(mapping.example(record, name, line))
+                resolved = mapping.templates.format
+                continue
+            line_format = _record_format(record, record_format, resolved, name, line)
+            examples.append(to_example(record, line_format, name, line))
+            resolved = line_format
+        except DataError:
+            if not skip_bad_lines:
+                raise
+            skipped += 1
+    if count == 0:
+        raise DataError(name, "empty: no records" + empty_note)
+    if resolved is None or not examples:
+        raise DataError(name, f"no valid records ({skipped} bad lines skipped)")
+    return SourceExamples(name, examples, resolved, skipped)
+
+
+def examples_from_rows(rows: Any, field: str) -> SourceExamples:
+    """The examples of data a program holds, as the trainer integrations take it: a
+    `datasets.Dataset` or a list of dicts in any record format `mssr run` reads (detected and
+    checked the same way), or a list of mssr Examples (kept). A wrong type, or a row that fits
+    no format, is a ConfigError naming `field` (e.g. `tasks[a].eval`), the 0-based row and the
+    record's field: `tasks[a].eval[3].response`."""
+    import datasets
+
+    if isinstance(rows, datasets.DatasetDict):
+        raise ConfigError(field, f"a DatasetDict of splits {list(rows)}: give one split")
+    if not isinstance(rows, (datasets.Dataset, list, tuple)):
+        raise ConfigError(field, f"expected a datasets.Dataset, a list of dicts or a list of "
+                          f"mssr Examples, got {type(rows).__name__}")
+    if len(rows) == 0:
+        raise ConfigError(field, "no rows")
+    if all(isinstance(row, Example) for row in rows):
+        kinds = {_example_format(example) for example in rows}
+        if len(kinds) > 1:
+            raise ConfigError(field, f"Examples of several formats ({', '.join(sorted(kinds))}); "
+                              "one format per task")
+        return SourceExamples(field, list(rows), kinds.pop(), 0)
+    wrong = next((index for index, row in enumerate(rows) if not isinstance(row, dict)), None)
+    if wrong is not None:
+        raise ConfigError(f"{field}[{wrong}]", f"expected a dict (a record) or an mssr Example, "
+                          f"got {type(rows[wrong]).__name__}")
+    try:
+        return read_records(enumerate(rows), field)
+    except DataError as error:
+        where = f"{field}[{error.line}]" + (f".{error.field}" if error.field else "")
+        raise ConfigError(where, error.message) from None
+
+
+def _example_format(example: Example) -> str:
+    if example.messages is not None:
+        return "chat"
+    return "multiple_choice" if example.is_multiple_choice else "prompt_response"
 
 
 def load_examples(source: str, record_format: str = "auto", split: str = "train",

@@ -17,8 +17,9 @@ from pathlib import Path
 from typing import Any
 
 from mssr.data.disk import saved_dataset
-from mssr.data.hub import HUB_PREFIX, expand_data_root, hub_split
+from mssr.data.hub import expand_data_root, hub_split
 from mssr.errors import DataError
+from mssr.run_config import HUB_PREFIX
 
 RowChooser = Callable[[int], Sequence[int]]
 _JSON_SPACE = re.compile(r"[ \t\n\r]*")
@@ -49,7 +50,7 @@ def open_source(source: str, split: str, data_root: Path | None = None,
         name, dataset = saved_dataset(path, split)
         return RecordSource(name, _rows(dataset, where, name, choose))
     if not path.is_file():
-        raise DataError(source, "file not found")
+        raise DataError(source, f"file not found (looked for {path.resolve()})")
     suffix = path.suffix.lower()
     if suffix == ".jsonl":
         return RecordSource(source, _keep_where(_jsonl_records(path), where, source))

@@ -12,18 +12,20 @@ from mssr.data.formatting import plain_chat_prompt
 from mssr.data.schema import Example
 from mssr.errors import ConfigError, DataError
 
-# In detection order: a record carrying the keys of several formats gets the first.
-REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+# In detection order: a record carrying the keys of several formats gets the first. A tuple
+# is one key under any of its names: TRL's prompt/completion rows are prompt_response records.
+REQUIRED_KEYS: dict[str, tuple[str | tuple[str, ...], ...]] = {
     "chat": ("messages",),
     "multiple_choice": ("question", "choices", "answer"),
-    "prompt_response": ("prompt", "response"),
+    "prompt_response": ("prompt", ("response", "completion")),
 }
 CHAT_ROLES = ("system", "user", "assistant")
 
 
 def matching_formats(record: dict[str, Any]) -> list[str]:
     """The formats whose required keys `record` carries, in detection order."""
-    return [name for name, keys in REQUIRED_KEYS.items() if all(key in record for key in keys)]
+    return [name for name, keys in REQUIRED_KEYS.items()
+            if all(_key_in(record, key) is not None for key in keys)]
 
 
 def detect_format(record: Any, path: str, line: int) -> str:
@@ -31,10 +33,21 @@ def detect_format(record: Any, path: str, line: int) -> str:
     _require_object(record, path, line)
     formats = matching_formats(record)
     if not formats:
-        expected = "; ".join(f"{name}: {', '.join(keys)}" for name, keys in REQUIRED_KEYS.items())
+        expected = "; ".join(f"{name}: {', '.join(map(_key_names, keys))}"
+                             for name, keys in REQUIRED_KEYS.items())
         raise DataError(path, f"keys {sorted(record)} match no record format (expected {expected})",
                         line)
     return formats[0]
+
+
+def _key_in(record: dict[str, Any], key: str | tuple[str, ...]) -> str | None:
+    """The name under which `record` carries `key` (the first of its names), or None."""
+    return next((name for name in ((key,) if isinstance(key, str) else key) if name in record),
+                None)
+
+
+def _key_names(key: str | tuple[str, ...]) -> str:
+    return key if isinstance(key, str) else " or ".join(key)
 
 
 def to_example(record: Any, record_format: str, path: str, line: int) -> Example:
@@ -42,8 +55,9 @@ def to_example(record: Any, record_format: str, path: str, line: int) -> Example
     _require_object(record, path, line)
     source = f"{path}:{line}"
     if record_format == "prompt_response":
+        response = _key_in(record, ("response", "completion")) or "response"
         return Example(prompt=_string(record.get("prompt"), path, line, "prompt"),
-                       response=_string(record.get("response"), path, line, "response"),
+                       response=_string(record.get(response), path, line, response),
                        source=source)
     if record_format == "multiple_choice":
         return _multiple_choice(record, path, line, source)

@@ -30,7 +30,7 @@ def prepare_run_dir(run_dir: Path, config: RunConfig, resume: bool, overwrite: b
         if not resume:
             raise ConfigError("output", f"{run_dir} already holds a run: pass --resume to "
                               "continue it or --overwrite to replace it")
-        if not same_run(load_config(saved), config):
+        if not same_run(load_config(saved, anchor_paths=False), config):
             raise ConfigError("output", f"{run_dir} holds a run with a different config "
                               f"({saved}); resume it with that config or use another --output")
         return  # resumed: the saved config stays the record
@@ -57,11 +57,13 @@ def execute(config: RunConfig, run_dir: Path | None = None, resume: bool = False
     """Run (or resume) `config`; write results.json, report.md and plots; return both."""
     from transformers.utils import logging as transformers_logging
 
+    from mssr.data.suites import check_suite
     from mssr.engine.distributed import make_accelerator
     from mssr.engine.recipe import ContinualRun
     from mssr.report import write_report, write_results
     from mssr.report.reference import load_reference, with_normalised_score
 
+    check_suite(config.suite)  # before the run directory or any model
     run_dir = Path(run_dir) if run_dir is not None else run_dir_for(config)
     transformers_logging.disable_progress_bar()  # our own bar shows the run's progress
     accelerator = make_accelerator(config.train, config.replay, run_dir)
@@ -87,6 +89,10 @@ def execute_all(configs: list[RunConfig], jobs: int = 1, resume: bool = True,
     """Each config's run directory, running `jobs` of them at once in worker processes with
     an equal share of the CPU threads (one each when jobs >= the cores): on a small CPU,
     single-threaded runs side by side beat one run at a time with every thread."""
+    from mssr.data.suites import check_suite
+
+    for config in configs:  # every name checked before the first run starts
+        check_suite(config.suite)
     if jobs == 1:
         return [execute(config, resume=resume, overwrite=overwrite)[0] for config in configs]
     with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("spawn"),

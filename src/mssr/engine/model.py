@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -125,7 +126,12 @@ def add_lora(model: torch.nn.Module, lora: LoraConfig) -> torch.nn.Module:
         r=lora.rank, lora_alpha=lora.alpha, lora_dropout=lora.dropout,
         target_modules=lora.target_modules, task_type="CAUSAL_LM")
     try:
-        return get_peft_model(model, peft_config)
+        with warnings.catch_warnings():
+            # peft reads transformers' deprecated `is_gradient_checkpointing`; nothing a user
+            # can change (tests: the same filter in pyproject.toml)
+            warnings.filterwarnings("ignore", message="`is_gradient_checkpointing` is deprecated",
+                                    category=FutureWarning)
+            return get_peft_model(model, peft_config)
     except ValueError as error:  # e.g. no default targets for this architecture
         raise ConfigError("lora.target_modules", f"peft cannot adapt "
                           f"{type(model).__name__} with these targets: {error}") from None

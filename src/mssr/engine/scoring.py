@@ -68,6 +68,7 @@ def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: S
     (compute ledger, budget, timeline, snapshots, calibration, resolved replay settings),
     `config` the run's settings."""
     from mssr.evaluation.metrics import continual_metrics
+    from mssr.report.results import library_versions
 
     if joint:
         final = progress.acc_rows[-1]
@@ -86,6 +87,7 @@ def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: S
         "acc_matrix": rows,
         "metrics": metrics,
         **replay,
+        "versions": library_versions(),
         "config": config,
     }
 

@@ -8,6 +8,7 @@ trains on them in one forward pass, and hands back every trained id with its los
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,6 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from mssr.data.schema import Example
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.checkpoint import load_tree, save_tree
 from mssr.engine.scoring import results_record
@@ -62,14 +62,18 @@ class ContinualConfig(Section):
 
 @dataclass
 class ContinualTask:
-    """One task of the sequence: the rows the trainer trains on (a `datasets.Dataset` in the
-    trainer's own format) and the examples scored after every task with `scorer` (one of
-    mssr's scorers: exact_match, numeric, multiple_choice, rouge_l, token_f1, loss)."""
+    """One task of the sequence: the rows the trainer trains on (ReplayTrainer: tokenized
+    input_ids and labels; ReplaySFTTrainer: a Dataset or list in SFTTrainer's formats, or rows
+    in any format `mssr run` reads, or mssr Examples) and the data scored after every task
+    with `scorer` (one of mssr's scorers, or auto): a `datasets.Dataset`, a list of dicts in
+    any format `mssr run` reads (prompt/completion or prompt/response, messages,
+    question/choices/answer) or a list of mssr Examples. The trainer's constructor checks
+    both before any training (see `check_tasks`)."""
 
     name: str
     train: Any
-    eval: list[Example]
-    scorer: str
+    eval: Any
+    scorer: str = "auto"
 
 
 class TrainerReplay(ReplayDriver):
@@ -144,15 +148,28 @@ class TrainerReplay(ReplayDriver):
                                                weights_only=True))
 
 
-def check_tasks(tasks: list[ContinualTask]) -> None:
-    """Clear errors for an empty sequence, repeated names or a task without data."""
+def check_tasks(tasks: list[ContinualTask]) -> list[ContinualTask]:
+    """The tasks with their eval data as mssr Examples (format detected and every row checked
+    as `mssr run` checks a file) and their scorers resolved; ConfigErrors naming the task (and
+    the row and field) for an empty sequence, repeated names, a task without data, eval data
+    of a wrong type or a row that fits no format, or a scorer that cannot score the data."""
+    from mssr.data.loaders import examples_from_rows
+    from mssr.data.scorer_choice import resolve_scorer
+    from mssr.run_config import SCORERS
+
     if not tasks:
         raise ConfigError("tasks", "give at least one ContinualTask")
     names = [task.name for task in tasks]
     if len(set(names)) != len(names):
         raise ConfigError("tasks", f"task names repeat: {names}")
+    checked = []
     for task in tasks:
         if task.train is None or len(task.train) == 0:
             raise ConfigError(f"tasks[{task.name}].train", "no training rows")
-        if not task.eval:
-            raise ConfigError(f"tasks[{task.name}].eval", "no evaluation examples to score")
+        if task.scorer not in SCORERS:
+            raise ConfigError(f"tasks[{task.name}].scorer", f"{task.scorer!r} is not a scorer; "
+                              f"choose one of: {', '.join(SCORERS)}")
+        evaluation = examples_from_rows(task.eval, f"tasks[{task.name}].eval")
+        scorer = resolve_scorer(task.scorer, evaluation.format, evaluation.examples, task.name)
+        checked.append(dataclasses.replace(task, eval=evaluation.examples, scorer=scorer))
+    return checked

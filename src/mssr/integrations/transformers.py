@@ -55,7 +55,7 @@ class ReplayMixin:
             raise ConfigError("train_dataset", "give the task sequence as tasks=[ContinualTask]")
         if kwargs.get("processing_class") is None:
             raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
-        check_tasks(tasks)
+        tasks = check_tasks(tasks)  # eval data as mssr Examples, scorers resolved
         continual.validate()
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
         sharded = self.accelerator.distributed_type

@@ -8,10 +8,12 @@ batches put several examples in one row, which per-example losses cannot separat
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from trl import SFTConfig, SFTTrainer
 
+from mssr.data.trainer_rows import sft_train_data
 from mssr.errors import ConfigError
 from mssr.integrations.continual import ContinualTask
 from mssr.integrations.transformers import ReplayMixin
@@ -31,6 +33,10 @@ class ReplaySFTTrainer(ReplayMixin, SFTTrainer):
         sft_args = kwargs.get("args", args[1] if len(args) > 1 else None)
         if isinstance(sft_args, SFTConfig):
             refuse_mixed_rows(sft_args)
+        tokenizer = kwargs.get("processing_class")
+        if tokenizer is not None and kwargs.get("tasks"):  # else ReplayMixin names what is missing
+            kwargs["tasks"] = [dataclasses.replace(task, train=sft_train_data(
+                task.train, f"tasks[{task.name}].train", tokenizer)) for task in kwargs["tasks"]]
         super().__init__(*args, **kwargs)
 
     def _prepare_task_rows(self, index: int, task: ContinualTask) -> Any:

@@ -40,7 +40,8 @@ def plot_acc_matrix(results: dict, path: Path) -> Path:
     """Heatmap of scores (rows: base model, then after each task; columns: task scored)."""
     labels, values = score_rows(results)
     tasks = results["tasks"]
-    figure = new_figure(1.3 + 0.9 * len(tasks), 1.0 + 0.55 * len(labels))
+    # wide enough for the title and the colour bar when there are only one or two tasks
+    figure = new_figure(max(4.5, 1.3 + 0.9 * len(tasks)), 1.0 + 0.55 * len(labels))
     axes = figure.add_subplot()
     top = max(1.0, float(np.nanmax(values))) if np.isfinite(values).any() else 1.0
     image = axes.imshow(np.ma.masked_invalid(values), cmap="viridis", vmin=0.0, vmax=top,

@@ -13,6 +13,24 @@ from mssr.errors import MSSRError
 from mssr.files import atomic_write_bytes
 
 RESULTS_FILE = "results.json"
+# the libraries whose versions results.json records: a change in any of them can move a score
+VERSIONED_PACKAGES = ("torch", "transformers", "peft", "accelerate", "trl", "datasets", "numpy")
+
+
+def library_versions() -> dict[str, str | None]:
+    """The installed version of each of VERSIONED_PACKAGES (None where not installed), then
+    mssr's and Python's: the `versions` of results.json."""
+    import platform
+    from importlib import metadata
+
+    versions: dict[str, str | None] = {}
+    for package in (*VERSIONED_PACKAGES, "mssr"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    versions["python"] = platform.python_version()
+    return versions
 
 
 @functools.cache

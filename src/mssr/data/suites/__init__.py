@@ -18,6 +18,7 @@ share surface forms with different mappings (Review: -> Sentiment/Topic, word li
 """
 
 from mssr.data.suites.catalog import SUITES, SuiteInfo, TaskInfo, list_suites
-from mssr.data.suites.materialize import materialize, write_jsonl
+from mssr.data.suites.materialize import check_suite, materialize, write_jsonl
 
-__all__ = ["SUITES", "SuiteInfo", "TaskInfo", "list_suites", "materialize", "write_jsonl"]
+__all__ = ["SUITES", "SuiteInfo", "TaskInfo", "check_suite", "list_suites", "materialize",
+           "write_jsonl"]

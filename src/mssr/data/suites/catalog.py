@@ -9,6 +9,7 @@ import numpy as np
 
 from mssr.data.suites import arithmetic, knowledge, language
 from mssr.data.suites.world import World
+from mssr.errors import ConfigError
 
 Generator = Callable[[World, np.random.Generator], dict]
 
@@ -80,3 +81,21 @@ SUITES: dict[str, SuiteInfo] = {
 def list_suites() -> list[SuiteInfo]:
     """Every built-in suite, by name."""
     return [SUITES[name] for name in sorted(SUITES)]
+
+
+def suite_order(name: str, order: str, num_tasks: int | None = None) -> tuple[SuiteInfo,
+                                                                              list[str]]:
+    """The suite `name` and the first `num_tasks` task names of its `order`; a ConfigError
+    (field relative to the suite section) listing the valid names otherwise."""
+    if name not in SUITES:
+        raise ConfigError("name", f"unknown suite {name!r}; valid suites are: "
+                          f"{', '.join(sorted(SUITES))}")
+    info = SUITES[name]
+    if order not in info.orders:
+        raise ConfigError("order", f"suite {name!r} has no order {order!r}; valid orders are: "
+                          f"{', '.join(sorted(info.orders))}")
+    tasks = info.orders[order]
+    if num_tasks is not None and num_tasks > len(tasks):
+        raise ConfigError("num_tasks", f"suite {name!r} has {len(tasks)} tasks, asked for "
+                          f"{num_tasks}")
+    return info, tasks[:num_tasks]

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mssr.data.suites.catalog import SUITES, SuiteInfo, TaskInfo
+from mssr.data.suites.catalog import TaskInfo, suite_order
 from mssr.data.suites.world import World, build_world
 from mssr.errors import ConfigError
 from mssr.run_config import SuiteConfig, TaskConfig
@@ -19,11 +19,22 @@ from mssr.run_config import SuiteConfig, TaskConfig
 MAX_DRAWS_PER_EXAMPLE = 50  # give up when a task's space of distinct records is exhausted
 
 
+def check_suite(suite: SuiteConfig | None) -> None:
+    """A ConfigError (suite.name, suite.order) listing the valid names when the config's
+    suite or order is not a built-in one; nothing for a config without a suite."""
+    if suite is None:
+        return
+    try:
+        suite_order(suite.name, suite.order, suite.num_tasks)
+    except ConfigError as error:
+        raise ConfigError(f"suite.{error.field}", error.message) from None
+
+
 def materialize(suite: SuiteConfig, root: Path, seed: int) -> list[TaskConfig]:
     """Write root/<suite>/<task>/{train,eval}.jsonl for the order's first `num_tasks` tasks and
     return their TaskConfigs in that order."""
-    info = _suite_info(suite)
-    names = _ordered_tasks(info, suite)
+    check_suite(suite)
+    info, names = suite_order(suite.name, suite.order, suite.num_tasks)
     train_count = suite.train_examples or info.train_examples
     eval_count = suite.eval_examples or info.eval_examples
     world = build_world(np.random.default_rng([seed, _stable_id(info.name)]))
@@ -55,24 +66,6 @@ def write_jsonl(path: Path, records: list[dict]) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
-
-
-def _suite_info(suite: SuiteConfig) -> SuiteInfo:
-    if suite.name not in SUITES:
-        raise ConfigError("suite.name", f"unknown suite {suite.name!r}; valid suites are: "
-                          f"{', '.join(sorted(SUITES))}")
-    return SUITES[suite.name]
-
-
-def _ordered_tasks(info: SuiteInfo, suite: SuiteConfig) -> list[str]:
-    if suite.order not in info.orders:
-        raise ConfigError("suite.order", f"suite {info.name!r} has no order {suite.order!r}; "
-                          f"valid orders are: {', '.join(sorted(info.orders))}")
-    order = info.orders[suite.order]
-    if suite.num_tasks is not None and suite.num_tasks > len(order):
-        raise ConfigError("suite.num_tasks", f"suite {info.name!r} has {len(order)} tasks, "
-                          f"asked for {suite.num_tasks}")
-    return order[:suite.num_tasks]
 
 
 def _distinct_records(task: TaskInfo, world: World, rng: np.random.Generator, count: int,
