@@ -83,6 +83,12 @@ class World:
     def retention(self, step: int) -> np.ndarray:
         return np.exp(-(step - self.last_review) / self.stability)
 
+    def expected_loss(self, ids: np.ndarray, step: int) -> np.ndarray:
+        """The loss `ids` would show at `step`, without noise and without reviewing them."""
+        task, row = np.divmod(ids, ID_STRIDE)
+        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
+        return 0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9))
+
     def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
         """Review `ids` at `step`; return the losses a trainer would observe."""
         task, row = np.divmod(ids, ID_STRIDE)
@@ -131,6 +137,11 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
             recalled = world.retention(step)[probe_task, probe_row] > 0.5
             driver.report_probe(float(recalled.mean()), tokens=32 * len(probe))
         plan = driver.plan_step()
+        if plan.candidates is not None:  # MIR: the look-ahead is one step of the world's decay
+            plan = driver.choose(plan, world.expected_loss(plan.candidates, step),
+                                 world.expected_loss(plan.candidates, step + 1),
+                                 train_tokens=32 * len(plan.ids),
+                                 eval_tokens=2 * 32 * len(plan.candidates))
         losses = world.train(plan.ids, step, train_rng)
         driver.finish_step(plan, [32] * len(plan.ids), plan.ids, losses,
                            update_norm=UPDATE_SIZE)
