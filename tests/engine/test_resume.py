@@ -37,10 +37,12 @@ def comparable(run_dir: Path) -> dict:
         "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
 
 
-@pytest.mark.parametrize("kill", ["step:8", "eval:2", "checkpoint:3"])
-def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill):
+@pytest.mark.parametrize(("strategy", "kill"), [("mssr", "step:8"), ("mssr", "eval:2"),
+                                              ("mssr", "checkpoint:3"),
+                                              ("mir", "step:10")])  # MIR's virtual steps
+def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, strategy, kill):
     config_path = tmp_path / "config.yaml"
-    config_path.write_text(dump_config(make_config("replay.strategy=mssr")))
+    config_path.write_text(dump_config(make_config(f"replay.strategy={strategy}")))
     reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
                          "--no-progress"])
     assert reference.returncode == 0, reference.stderr
