@@ -41,7 +41,7 @@ def virtual_step_losses(model: torch.nn.Module, parameters: list[torch.nn.Parame
         for batch in current:
             with autocast():
                 logits = model(input_ids=batch["input_ids"],
-                               attention_mask=batch["attention_mask"]).logits
+                               attention_mask=batch.get("attention_mask")).logits
             token_loss, _ = token_losses(logits, batch["labels"])
             (token_loss.sum() / tokens).backward()
         with torch.no_grad():
@@ -66,6 +66,6 @@ def _losses(model: torch.nn.Module, batches: list[Batch],
         for batch in batches:
             with autocast():
                 logits = model(input_ids=batch["input_ids"],
-                               attention_mask=batch["attention_mask"]).logits
+                               attention_mask=batch.get("attention_mask")).logits
             losses.append(per_example_mean(*token_losses(logits, batch["labels"])))
     return torch.cat(losses).float()
