@@ -212,6 +212,6 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
+    assert out[-1] == "126 runs"  # 3 seeds x (10 arms x 4 budgets + none + joint)
     assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
