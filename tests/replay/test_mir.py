@@ -10,10 +10,11 @@ import numpy as np
 import pytest
 
 from mssr.errors import ConfigError
-from mssr.replay import ReplayConfig, planned_replays
+from mssr.replay import STRATEGY_NAMES, ReplayConfig, planned_replays, spec_for
 from mssr.replay.config import BufferConfig, MirConfig
 from mssr.replay.driver import ReplayDriver
 from mssr.replay.samplers import most_interfered
+from mssr.replay.schedulers import EveryStep
 from mssr.typed_config import from_mapping
 
 TASKS = [task * 1000 + np.arange(40, dtype=np.int64) for task in range(3)]
@@ -23,6 +24,13 @@ STEPS, BATCH = 20, 8
 def rise_of(ids: np.ndarray) -> np.ndarray:
     """A fixed, distinct loss rise per id (no two candidates tie)."""
     return ((np.asarray(ids) * 7919) % 997) / 997.0
+
+
+def test_mir_is_uniforms_schedule_with_a_virtual_step():
+    spec = spec_for("mir")
+    assert spec.schedule is EveryStep and spec.virtual_step and not spec.memory_sampler
+    assert not spec.shardable and not spec.anchors and not spec.needs_update_norm
+    assert [name for name in STRATEGY_NAMES if spec_for(name).virtual_step] == ["mir"]
 
 
 def test_most_interfered_replays_the_largest_rises_ties_in_draw_order():
