@@ -53,6 +53,7 @@ ARMS: dict[str, tuple[str, ...]] = {
     "uniform": tuple(strategy_overrides("uniform")),
     "fixed": tuple(strategy_overrides("fixed")),
     "accuracy": tuple(strategy_overrides("accuracy")),
+    "mir": tuple(strategy_overrides("mir")),
     "mssr": (*strategy_overrides("mssr"), *TODAY_LAWS),
     "mssr-paper": (*strategy_overrides("mssr"), *PAPER_LAWS),
     "mssr-calibrated": (*strategy_overrides("mssr"), *TODAY_LAWS,
@@ -78,10 +79,13 @@ events) and `mssr-calibrated` (today's laws with the decay scale fitted per task
 its one candidate, `mssr-every-step` (the memory sampler on uniform's every-step share),
 against round 1's choice. The regime configs ship SHIPPED (a test holds them to it), so its
 runs confirm MSSR as shipped. `mssr-append` is a diagnostic, not a candidate: today's MSSR
-with replayed examples added to the batch instead of taking current-task slots. Round 3's
-candidates: `mssr-forgetting` (the memory sampler on the every-step share, driven by each
-example's loss rise over its learned loss, never-learned examples in a capped pool),
-`uniform-adaptive` (uniform sampling, the adaptive law's trickle moved to where replayed
+with replayed examples added to the batch instead of taking current-task slots. `mir` (Aljundi
+et al., NeurIPS 2019) is a baseline from a named paper: uniform's every-step share spent on the
+candidates a virtual step interferes with most (`replay.mir.candidates` at its default, 2x the
+step's replay count), so at each budget it differs from `uniform` only in which examples it
+replays. Round 3's candidates: `mssr-forgetting` (the memory sampler on the every-step share,
+driven by each example's loss rise over its learned loss, never-learned examples in a capped
+pool), `uniform-adaptive` (uniform sampling, the adaptive law's trickle moved to where replayed
 examples show forgetting) and `mssr-adaptive` (both). `none` (the forgetting floor) and
 `joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")

@@ -37,8 +37,11 @@ def test_engine_run_matches_the_reference(name, tmp_path):
 
 
 def test_simulation_matches_the_reference():
+    """Every recorded arm, in order; arms of strategies registered since (mir) are new rows,
+    fields added since are left out."""
     recorded = REFERENCE["simulation"]
-    fresh = simulation_record()
+    labels = {row["strategy"] for row in recorded}
+    fresh = [row for row in simulation_record() if row["strategy"] in labels]
     assert len(fresh) == len(recorded)
     for row, reference in zip(fresh, recorded, strict=True):
         assert _without_added_keys(row, reference) == reference

@@ -106,6 +106,11 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
             recalled = truth.retention(step)[probe_task, probe_row] > 0.5
             driver.report_probe(float(recalled.mean()), tokens=32 * len(probe))
         plan = driver.plan_step()
+        if plan.candidates is not None:  # MIR: the look-ahead is one step of the world's decay
+            plan = driver.choose(plan, truth.expected_loss(plan.candidates, step),
+                                 truth.expected_loss(plan.candidates, step + 1),
+                                 train_tokens=32 * len(plan.ids),
+                                 eval_tokens=2 * 32 * len(plan.candidates))
         losses = truth.train(plan.ids, step, train_rng)
         driver.finish_step(plan, [32] * len(plan.ids), plan.ids, losses,
                            update_norm=UPDATE_SIZE)

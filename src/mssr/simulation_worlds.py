@@ -43,6 +43,12 @@ class ExponentialWorld:
     def retention(self, step: int) -> np.ndarray:
         return np.exp(-(step - self.last_review) / self.stability)
 
+    def expected_loss(self, ids: np.ndarray, step: int) -> np.ndarray:
+        """The loss `ids` would show at `step`, without noise and without reviewing them."""
+        task, row = np.divmod(ids, ID_STRIDE)
+        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
+        return 0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9))
+
     def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
         """Review `ids` at `step`; return the losses a trainer would observe."""
         task, row = np.divmod(ids, ID_STRIDE)
@@ -80,6 +86,7 @@ class TakeoverWorld:
     format: np.ndarray = field(default=None)  # (tasks,) format strength in [0, 1]
     current: int = 0
     task_start: int = 0
+    now: int = 0  # the next step to train
 
     def __post_init__(self) -> None:
         if self.format is None:
@@ -98,6 +105,18 @@ class TakeoverWorld:
         """P(right answer) of every example: learned x its task's format strength."""
         return self.learned * self.format[:, None]
 
+    def expected_loss(self, ids: np.ndarray, step: int) -> np.ndarray:
+        """The loss `ids` would show at `step` (no noise, nothing trained meanwhile): the
+        earlier tasks' formats go on being taken over until then."""
+        law = self.law
+        task, row = np.divmod(ids, ID_STRIDE)
+        hazard = law.takeover * np.exp(-(step - self.task_start) / law.takeover_steps)
+        old = task < self.current
+        fmt = self.format[task] * np.where(old, (1 - hazard - law.drift) ** max(
+            step - self.now, 0), 1.0)
+        return np.where(self.learned[task, row], law.learned_loss + law.format_loss * (1 - fmt),
+                        law.unlearned_loss)
+
     def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
         """One step on `ids`: the losses it shows, then the formats it moves."""
         law = self.law
@@ -112,6 +131,7 @@ class TakeoverWorld:
         restored = 1 - (1 - law.recovery) ** replayed
         self.format += old * (1 - self.format) * restored
         self.format[self.current] += (1 - self.format[self.current]) * law.learning
+        self.now = step + 1
         return np.maximum(losses, 0.0)
 
 

@@ -41,10 +41,12 @@ def test_every_strategy_trains_three_tasks_and_writes_results(make_config, tmp_p
         assert compute["replayed_examples"] == 0
     else:
         assert compute["replayed_examples"] > 0
-    if strategy == "accuracy":
+    if strategy in ("accuracy", "mir"):  # its probes; MIR's candidate forwards
         assert compute["method_eval_tokens"] > 0
     else:
         assert compute["method_eval_tokens"] == 0
+    # MIR's virtual steps: forward and backward over each replaying step's current examples
+    assert (compute["method_train_tokens"] > 0) == (strategy == "mir")
 
 
 def test_one_forward_pass_per_batch(make_config, tmp_path, monkeypatch):

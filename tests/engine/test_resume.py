@@ -38,14 +38,17 @@ def comparable(run_dir: Path) -> dict:
         "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
 
 
-@pytest.mark.parametrize(("kill", "options"), [
-    ("step:8", ()), ("eval:2", ()), ("checkpoint:3", ()),
+@pytest.mark.parametrize(("strategy", "kill", "options"), [
+    ("mssr", "step:8", ()), ("mssr", "eval:2", ()), ("mssr", "checkpoint:3", ()),
+    ("mir", "step:10", ()),  # MIR's virtual steps
     # round 3's options: the forgetting ledger and the adaptive law's profile travel too
-    ("step:10", ("replay.memory.risk=forgetting", "replay.schedule.law=adaptive",
-                 "replay_budget=10"))], ids=["step", "eval", "checkpoint", "forgetting-adaptive"])
-def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, kill, options):
+    ("mssr", "step:10", ("replay.memory.risk=forgetting", "replay.schedule.law=adaptive",
+                         "replay_budget=10"))],
+    ids=["step", "eval", "checkpoint", "mir", "forgetting-adaptive"])
+def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, strategy, kill,
+                                                     options):
     config_path = tmp_path / "config.yaml"
-    config_path.write_text(dump_config(make_config("replay.strategy=mssr", *options)))
+    config_path.write_text(dump_config(make_config(f"replay.strategy={strategy}", *options)))
     reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
                          "--no-progress"])
     assert reference.returncode == 0, reference.stderr

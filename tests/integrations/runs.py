@@ -18,16 +18,17 @@ from mssr.run_config import RunConfig
 
 
 def record_plans(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, list[int]]]:
-    """Every `ReplayStrategy.plan` call from now on, as (step, planned ids)."""
+    """Every `ReplayStrategy.draw` call from now on (the driver's), as (step, drawn ids: the
+    replayed ones, or MIR's candidates)."""
     planned: list[tuple[int, list[int]]] = []
-    original = ReplayStrategy.plan
+    original = ReplayStrategy.draw
 
-    def plan(self: ReplayStrategy, step: int, batch_size: int) -> np.ndarray:
-        ids = original(self, step, batch_size)
+    def draw(self: ReplayStrategy, step: int, batch_size: int) -> tuple[np.ndarray, int]:
+        ids, count = original(self, step, batch_size)
         planned.append((step, ids.tolist()))
-        return ids
+        return ids, count
 
-    monkeypatch.setattr(ReplayStrategy, "plan", plan)
+    monkeypatch.setattr(ReplayStrategy, "draw", draw)
     return planned
 
 

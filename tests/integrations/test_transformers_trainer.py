@@ -43,8 +43,10 @@ def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_over
     ["replay.strategy=mssr", "replay.mode=append"],
     # model time from update norms, and a strong L2 anchor on replay steps
     ["replay.strategy=forever", "replay.forever.calibration_updates=2",
-     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
-    ids=["mssr", "accuracy", "append", "forever"])
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"],
+    # MIR's virtual step in the trainer's hooks, from a warm-up step at LR 0 on
+    ["replay.strategy=mir", "train.lr_schedule=cosine", "train.warmup_steps=2"]],
+    ids=["mssr", "accuracy", "append", "forever", "mir"])
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
                                                                       monkeypatch, overrides):
     config = make_config(*overrides, "train.checkpoint_every=0")
@@ -60,9 +62,10 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     results = trainer.save_results(tmp_path / "trainer")
 
     work = {"mssr": "replayed_examples", "forever": "replayed_examples",
-            "accuracy": "method_eval_tokens"}[engine["strategy"]]
-    assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed
+            "accuracy": "method_eval_tokens", "mir": "method_train_tokens"}[engine["strategy"]]
+    assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed, mir measured
     assert planned == engine_plans
+    assert any(ids for _, ids in planned) == (engine["compute"]["replayed_examples"] > 0)
     assert_same_observations(observed, engine_observed)
     for key in ("replay_timeline", "task_boundaries", "tasks", "scorers", "replay_budget",
                 "resolved_replay"):
@@ -77,7 +80,7 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     assert results["metrics"]["normalised_score"] == normalised_score(
         results["acc_matrix"][-1], [final[task] for task in results["tasks"]])
     training = ("optimizer_steps", "new_examples", "new_tokens", "replayed_examples",
-                "replayed_tokens", "replay_events", "method_eval_tokens")
+                "replayed_tokens", "replay_events", "method_eval_tokens", "method_train_tokens")
     assert {k: results["compute"][k] for k in training} == {k: engine["compute"][k]
                                                             for k in training}
     np.testing.assert_allclose(np.array(results["acc_matrix"], dtype=float),
@@ -102,8 +105,9 @@ class StopAt(TrainerCallback):
     ["replay.strategy=mssr"],
     # FOREVER's anchor weights and model time travel in the checkpoint too
     ["replay.strategy=forever", "replay.forever.calibration_updates=2",
-     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"]],
-    ids=["mssr", "forever"])
+     "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"],
+    ["replay.strategy=mir"]],  # its virtual steps after the resumed step
+    ids=["mssr", "forever", "mir"])
 def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, monkeypatch,
                                                        overrides):
     config = make_config(*overrides)

@@ -57,7 +57,7 @@ def test_a_forgetting_strategy_draws_within_the_cap():
     strategy.start_task(0, 0, np.arange(40))
     strategy.observe(0, np.arange(40), np.where(np.arange(40) < 30, 0.1, 3.0), task_loss=0.5)
     strategy.end_task(0)
-    drawn = np.concatenate([strategy.draw(4) for _ in range(500)])
+    drawn = np.concatenate([strategy.sample_ids(4) for _ in range(500)])
     assert np.mean(drawn >= 30) == pytest.approx(0.1, abs=0.03)
 
 

@@ -12,7 +12,7 @@ import pytest
 from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, build_strategy
 from mssr.replay.config import BaselineConfig, BufferConfig, ForeverConfig, ReplayConfig
-from mssr.replay.samplers import WeightedSampler
+from mssr.replay.samplers import WeightedSampler, most_interfered
 
 TASK_SIZE, BATCH, STEPS = 40, 8, 30
 
@@ -30,7 +30,10 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
             if probe is not None:
                 strategy.report_probe(step, float(rng.random()), tokens=10 * len(probe))
                 log.append(("probe", step, probe.tolist()))
-            replay = strategy.plan(step, BATCH)
+            replay, count = strategy.draw(step, BATCH)
+            if len(replay) > count:  # MIR's candidates: synthetic losses before and after
+                replay = most_interfered(replay, rng.random(len(replay)),
+                                         rng.random(len(replay)), count)
             current = rng.choice(candidates, BATCH - len(replay), replace=False)
             ids = np.concatenate([current, replay])
             losses = rng.gamma(2.0, 0.5, size=len(ids)) + 0.1 * task

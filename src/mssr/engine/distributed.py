@@ -72,9 +72,9 @@ def check_supported(accelerator: Accelerator, train: TrainConfig, replay: Replay
         raise ConfigError("replay.clock.mode", "'update' measures the weight update on "
                           "unsharded weights; under FSDP use 'steps' or 'loss'")
     if kind == DistributedType.FSDP and not spec_for(replay.strategy).shardable:
-        raise ConfigError("replay.strategy", f"{replay.strategy} measures each weight "
-                          "update or anchors to unsharded weights; it is not supported under "
-                          "FSDP")
+        raise ConfigError("replay.strategy", f"{replay.strategy} needs unsharded weights (it "
+                          "measures each weight update, anchors to the weights or takes a "
+                          "virtual step on them); it is not supported under FSDP")
     if train.mixed_precision == "fp16" and accelerator.device.type == "cpu":
         raise ConfigError("train.mixed_precision", "fp16 needs a GPU (accelerate ignores it on "
                           "CPU); use bf16 or no")

@@ -2,11 +2,12 @@
 
 For each task: the batch is current-task examples plus the replay examples the replay driver
 (replay/driver.py) plans; one forward pass gives per-example losses, which drive both the
-backward pass and the replay strategy. After the base model and after every task, every task is
-scored. The pieces the loop calls each have one owner: the replay driver (batch composition,
-replay decisions, compute ledger, progress), `optim` (AdamW, LR schedule), `scoring`
-(evaluation, probes, results), `state` (checkpoints), `signals` (agreed stop requests),
-`train_log` (per-step metrics).
+backward pass and the replay strategy (MIR alone measures its candidates first:
+`choose_replay`). After the base model and after every task, every task is scored. The pieces
+the loop calls each have one owner: the replay driver (batch composition, replay decisions,
+compute ledger, progress), `optim` (AdamW, LR schedule), `scoring` (evaluation, probes,
+results), `state` (checkpoints), `signals` (agreed stop requests), `train_log` (per-step
+metrics).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from typing import Any
 import numpy as np
 import torch
 from accelerate import Accelerator
-from accelerate.utils import set_seed
+from accelerate.utils import broadcast, set_seed
 from tqdm.auto import tqdm
 
 from mssr.data.formatting import Encoded, collate
@@ -27,6 +28,7 @@ from mssr.engine import model as model_io
 from mssr.engine.anchor import WeightAnchor
 from mssr.engine.data_order import local_micro_batches
 from mssr.engine.distributed import make_accelerator
+from mssr.engine.interference import virtual_step_losses
 from mssr.engine.optim import Optimization
 from mssr.engine.precision import model_config_for_training
 from mssr.engine.scoring import Scoring
@@ -141,6 +143,8 @@ class ContinualRun:
         if self.probe_if_due():
             events.append("probe")
         plan = replay.plan_step()
+        if plan.candidates is not None:  # MIR: measure the candidates, the driver picks
+            plan = self.choose_replay(plan)
         examples = lookup(self.tasks, plan.ids)
         ids, losses = self.forward_backward(plan, examples)
         outcome = None
@@ -193,6 +197,28 @@ class ContinualRun:
                                     device=accelerator.device)
         return (accelerator.gather(local_ids).cpu().numpy(),
                 accelerator.gather(torch.cat(losses)).cpu().numpy())
+
+    def choose_replay(self, plan: StepPlan) -> StepPlan:
+        """MIR's pick: every process measures each candidate's loss before and after a virtual
+        SGD step on the plan's current-task examples (engine/interference.py), process 0's
+        numbers are shared so that all pick alike, and the driver fills the replay slots with
+        the largest rises. The measurement's tokens go into the ledger."""
+        accelerator, train = self.accelerator, self.config.train
+        size = train.batch_size // (accelerator.num_processes * train.grad_accum)
+        current, candidates = lookup(self.tasks, plan.ids), lookup(self.tasks, plan.candidates)
+
+        def batches(examples: list[Encoded]) -> list[dict[str, torch.Tensor]]:
+            return [{k: v.to(accelerator.device) for k, v in
+                     collate(examples[i:i + size], self.tokenizer.pad_token_id).items()}
+                    for i in range(0, len(examples), size)]
+
+        before, after = virtual_step_losses(
+            accelerator.unwrap_model(self.model), model_io.trainable_parameters(self.model),
+            self.optim.lr, batches(current), batches(candidates), accelerator.autocast)
+        before, after = broadcast(torch.stack([before, after])).cpu().numpy()
+        return self.replay.choose(plan, before, after,
+                                  train_tokens=sum(len(e.input_ids) for e in current),
+                                  eval_tokens=2 * sum(len(e.input_ids) for e in candidates))
 
     def stop_if_diverged(self) -> None:
         """Too many non-finite losses in a row: checkpoint the last good state and stop."""

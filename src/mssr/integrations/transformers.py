@@ -2,7 +2,8 @@
 
 `ReplayMixin` overrides a handful of the host trainer's hooks and leaves the rest alone:
 `get_train_dataloader` (each step's batch is composed when the trainer asks for it, after the
-previous step's losses reached the strategy), `compute_loss` (per-example losses read from the
+previous step's losses reached the strategy; MIR's virtual step runs there, before the batch is
+composed), `compute_loss` (per-example losses read from the
 trainer's own forward pass, prompt tokens masked by the batch's labels; FOREVER's anchor
 penalty added), `create_scheduler` (the schedule restarts at every task), `_save_checkpoint`
 and `train` (the replay state travels in the trainer's checkpoints). Scoring, probes, batch
@@ -20,11 +21,12 @@ from typing import Any
 
 import numpy as np
 import torch
-from accelerate.utils import DistributedType
+from accelerate.utils import DistributedType, broadcast
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
 from mssr.engine.data_order import local_micro_batches
+from mssr.engine.interference import virtual_step_losses
 from mssr.engine.model import trainable_parameters
 from mssr.engine.optim import update_norm
 from mssr.engine.scoring import evaluate_tasks, probe_accuracy
@@ -113,12 +115,38 @@ class ReplayMixin:
         if probe_ids is not None:
             self._probe(probe_ids)
         self._step_plan = replay.plan_step()
+        if self._step_plan.candidates is not None:  # MIR: measure the candidates, driver picks
+            self._step_plan = self._choose_replay(self._step_plan)
         self._step_ids, self._step_losses = [], []
         batch_ids = self._step_plan.ids
         parts = local_micro_batches(len(batch_ids), self.accelerator.process_index,
                                     self.accelerator.num_processes,
                                     self.args.gradient_accumulation_steps)
         return [self._collate(batch_ids[part]) for part in parts]
+
+    def _choose_replay(self, plan: StepPlan) -> StepPlan:
+        """MIR's pick, as the engine's (`ContinualRun.choose_replay`): every process measures
+        each candidate's loss before and after a virtual SGD step at the step's LR on the
+        plan's current-task examples (engine/interference.py), in the trainer's micro-batch
+        size; process 0's numbers are shared so that all pick alike; the driver fills the
+        replay slots with the largest rises and counts the measurement's tokens."""
+        size, device = self.args.per_device_train_batch_size, self.args.device
+
+        def batches(ids: np.ndarray) -> list[dict[str, torch.Tensor]]:
+            found = []
+            for start in range(0, len(ids), size):
+                batch = self._collate(ids[start:start + size])
+                found.append({key: batch[key].to(device) for key in
+                              ("input_ids", "attention_mask", "labels") if key in batch})
+            return found
+
+        before, after = virtual_step_losses(
+            self.model, trainable_parameters(self.model), self.optimizer.param_groups[0]["lr"],
+            batches(plan.ids), batches(plan.candidates), self.accelerator.autocast)
+        before, after = broadcast(torch.stack([before, after])).cpu().numpy()
+        return self.replay.choose(plan, before, after,
+                                  train_tokens=int(self._token_counts(plan.ids).sum()),
+                                  eval_tokens=2 * int(self._token_counts(plan.candidates).sum()))
 
     def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
         rows = [self.task_rows[int(i) // ID_STRIDE][int(i) % ID_STRIDE] for i in ids]

@@ -208,6 +208,21 @@ class ForeverConfig(Section):
 
 
 @dataclass
+class MirConfig(Section):
+    """MIR (Aljundi et al., NeurIPS 2019, "Online Continual Learning with Maximally Interfered
+    Retrieval"): replay the buffered candidates whose loss a virtual step on the current batch
+    raises most (docs/MSSR.md, section MIR)."""
+
+    candidates: float = help_field(
+        2.0, "candidates drawn uniformly from the buffer per replayed example: a multiple of "
+        "the step's replay count, rounded up, at most the whole buffer")
+
+    def validate(self) -> None:
+        require(self.candidates >= 1.0, "candidates",
+                "must be >= 1 (a multiple of the step's replay count)")
+
+
+@dataclass
 class ReplayConfig(Section):
     """Which replay strategy to run and all its constants."""
 
@@ -224,6 +239,7 @@ class ReplayConfig(Section):
     baseline: BaselineConfig = help_field(default_factory=BaselineConfig)
     buffer: BufferConfig = help_field(default_factory=BufferConfig)
     forever: ForeverConfig = help_field(default_factory=ForeverConfig)
+    mir: MirConfig = help_field(default_factory=MirConfig)
 
     def validate(self) -> None:
         require(self.strategy in SPECS, "strategy",

@@ -6,6 +6,8 @@ Per optimizer step the trainer calls
     driver.begin_step()            # True at a task's first step (the task starts here)
     driver.probe_ids()             # the accuracy baseline's probe, if due -> report_probe
     plan = driver.plan_step()      # the step's global batch: current-task ids, then replayed
+    if plan.candidates is not None:  # MIR: measure the candidates' loss rise, the driver picks
+        plan = driver.choose(plan, loss_before, loss_after, train_tokens, eval_tokens)
     ... forward, backward, optimizer step on plan.ids ...
     driver.finish_step(plan, token_counts, ids, losses, update_norm, stepped)
 
@@ -27,16 +29,21 @@ from mssr.replay.budget import resolve
 from mssr.replay.config import ReplayConfig
 from mssr.replay.progress import Progress
 from mssr.replay.registry import build_strategy, spec_for
+from mssr.replay.samplers import most_interfered
 
 
 @dataclasses.dataclass
 class StepPlan:
     """One step's global batch: the current task's `current_count` ids first, then the
-    replayed ones; `replay_event` when a replay event started at this step."""
+    replayed ones; `replay_event` when a replay event started at this step. A strategy that
+    picks by interference (MIR) leaves `pending` replay slots open and names the
+    `candidates` to measure for them (`ReplayDriver.choose` fills the slots)."""
 
     ids: np.ndarray
     current_count: int
     replay_event: bool
+    candidates: np.ndarray | None = None
+    pending: int = 0
 
     @property
     def replayed(self) -> int:
@@ -113,13 +120,33 @@ class ReplayDriver:
         `replay.mode: append`)."""
         progress, strategy = self.progress, self.strategy
         events = strategy.stats["replay_events"]
-        replay_ids = strategy.plan(progress.global_step, self.batch_size)
-        current_count = strategy.current_count(self.batch_size, len(replay_ids))
+        drawn, count = strategy.draw(progress.global_step, self.batch_size)
+        current_count = strategy.current_count(self.batch_size, count)
         task_ids = self.tasks[progress.task]
         rows = stream_indices(self.seed, progress.task, len(task_ids), progress.cursor,
                               current_count)
-        ids = np.concatenate([task_ids[rows], replay_ids]).astype(np.int64)
-        return StepPlan(ids, current_count, strategy.stats["replay_events"] > events)
+        started = strategy.stats["replay_events"] > events
+        if len(drawn) > count:  # candidates: the trainer measures them, `choose` picks
+            return StepPlan(task_ids[rows].astype(np.int64), current_count, started,
+                            candidates=drawn, pending=count)
+        ids = np.concatenate([task_ids[rows], drawn]).astype(np.int64)
+        return StepPlan(ids, current_count, started)
+
+    def choose(self, plan: StepPlan, loss_before: np.ndarray, loss_after: np.ndarray,
+               train_tokens: int, eval_tokens: int) -> StepPlan:
+        """The plan with its pending slots filled by the candidates whose loss rose most
+        (`most_interfered`): `loss_before`/`loss_after` are each candidate's mean loss at the
+        current weights and after a virtual step on the plan's current-task examples. The
+        measurement's cost goes into the ledger: `train_tokens` went through a forward and
+        backward pass (the virtual step), `eval_tokens` through forward passes only."""
+        if plan.candidates is None:
+            raise ValueError("this plan has no candidates to choose from")
+        chosen = most_interfered(plan.candidates, loss_before, loss_after, plan.pending)
+        ledger = self.progress.ledger
+        ledger.method_train_tokens += int(train_tokens)
+        ledger.method_eval_tokens += int(eval_tokens)
+        return StepPlan(np.concatenate([plan.ids, chosen]), plan.current_count,
+                        plan.replay_event)
 
     def finish_step(self, plan: StepPlan, token_counts: Sequence[int], ids: np.ndarray,
                     losses: np.ndarray, update_norm: float | None = None,
@@ -128,6 +155,9 @@ class ReplayDriver:
         examples' tokens in plan order; `ids`/`losses` every trained example of the global
         batch (gathered across processes). A step with a non-finite loss feeds the strategy
         nothing. Returns the current task's mean loss in the batch."""
+        if plan.pending:
+            raise ValueError(f"{plan.pending} replay slots are open: measure the plan's "
+                             "candidates and `choose` before training on it")
         progress, ledger = self.progress, self.progress.ledger
         step = progress.global_step
         task_loss = float(losses[np.isin(ids, self.tasks[progress.task])].mean())

@@ -26,10 +26,10 @@ class ForeverStrategy(ReplayStrategy):
         super().__init__(spec, config, seed)
         self.replaying = False
 
-    def plan(self, step: int, batch_size: int) -> np.ndarray:
-        ids = super().plan(step, batch_size)
-        self.replaying = len(ids) > 0
-        return ids
+    def draw(self, step: int, batch_size: int) -> tuple[np.ndarray, int]:
+        ids, count = super().draw(step, batch_size)
+        self.replaying = count > 0
+        return ids, count
 
     def observe(self, step: int, ids: np.ndarray, losses: np.ndarray, task_loss: float,
                 update_norm: float | None = None) -> None:

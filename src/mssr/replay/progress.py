@@ -17,7 +17,8 @@ class ComputeLedger:
     new_tokens: int = 0
     replayed_examples: int = 0
     replayed_tokens: int = 0
-    method_eval_tokens: int = 0
+    method_eval_tokens: int = 0  # forward-only tokens of the method's own decisions
+    method_train_tokens: int = 0  # forward+backward tokens beside the trained batch (MIR)
     replay_events: int = 0
     skipped_nonfinite_steps: int = 0
     skipped_lines: int = 0

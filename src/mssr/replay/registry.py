@@ -2,7 +2,8 @@
 sampler and the facts the rest of the library asks about it. Nothing outside this module
 compares a strategy's name; adding a strategy is one `register(...)` line (and its tests).
 
-The compositions are docs/MSSR.md section 4's baselines, MSSR and its ablations, and FOREVER."""
+The compositions are docs/MSSR.md section 4's baselines, MSSR and its ablations, FOREVER and
+MIR."""
 
 from __future__ import annotations
 
@@ -37,6 +38,9 @@ class StrategySpec:
     anchors: bool = False  # an L2 pull to the previous task's weights on replay steps
     needs_update_norm: bool = False  # the optimizer update's norm feeds the strategy
     shardable: bool = True  # runs under FSDP (sharded weights)
+    # pick the replay among uniformly drawn candidates by the loss rise a virtual step on the
+    # current batch causes (MIR): the trainer measures, the driver picks (replay/driver.py)
+    virtual_step: bool = False
     strategy_class: type[ReplayStrategy] = ReplayStrategy
 
     @property
@@ -75,6 +79,9 @@ register(StrategySpec("mssr-every-step", EveryStep, memory_sampler=True))
 register(StrategySpec("mssr-scheduler", MemorySchedule))
 register(StrategySpec("forever", ModelTimeSchedule, anchors=True, needs_update_norm=True,
                       shardable=False, strategy_class=ForeverStrategy))
+# MIR: uniform's every-step share, spent on the candidates a virtual step interferes with most;
+# the virtual step needs the whole weights on every process
+register(StrategySpec("mir", EveryStep, virtual_step=True, shardable=False))
 
 STRATEGY_NAMES = tuple(SPECS)  # the built-in strategies; `SPECS` also holds any registered later
 

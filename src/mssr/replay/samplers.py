@@ -103,3 +103,16 @@ def memory_sampler(config: SamplerConfig) -> WeightedSampler:
     """The memory sampler `config.law` names."""
     return InverseStrengthSampler(config) if config.law == "inverse_strength" else (
         MemorySampler(config))
+
+
+def most_interfered(candidates: np.ndarray, loss_before: np.ndarray, loss_after: np.ndarray,
+                    count: int) -> np.ndarray:
+    """MIR's pick (Aljundi et al., NeurIPS 2019): the `count` candidates whose loss a virtual
+    step on the current batch raises most, rise_i = loss_after_i - loss_before_i, largest
+    first. Ties keep the candidates' (uniform) draw order, so a virtual step that moves nothing
+    (a warm-up step at LR 0) replays a uniform draw; a non-finite rise comes last."""
+    rise = np.asarray(loss_after, np.float64) - np.asarray(loss_before, np.float64)
+    if len(rise) != len(candidates):
+        raise ValueError(f"{len(rise)} loss rises for {len(candidates)} candidates")
+    order = np.argsort(np.where(np.isfinite(rise), -rise, np.inf), kind="stable")
+    return np.asarray(candidates, np.int64)[order[:count]]

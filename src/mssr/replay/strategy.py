@@ -3,6 +3,7 @@ from its registered spec (replay/registry.py)."""
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -75,26 +76,42 @@ class ReplayStrategy:
         self.stats["probe_tokens"] += int(tokens)
         self.scheduler.report_probe(step, accuracy)
 
-    def plan(self, step: int, batch_size: int) -> np.ndarray:
-        """Buffered ids for this step's batch: they replace as many current-task examples
-        (mode 'replace', at most batch_size - 1) or join a full batch (mode 'append', at most
-        batch_size)."""
+    def draw(self, step: int, batch_size: int) -> tuple[np.ndarray, int]:
+        """(buffered ids drawn for this step, the replay slots they fill): the slots replace
+        as many current-task examples (mode 'replace', at most batch_size - 1) or join a full
+        batch (mode 'append', at most batch_size). A strategy that picks by interference
+        (`spec.virtual_step`, MIR) draws ceil(`mir.candidates` x slots) candidates uniformly,
+        at most the whole buffer, and the driver keeps the slots' worth of them
+        (`most_interfered`); every other strategy draws exactly the slots' ids."""
         if len(self.tracker) == 0:
-            return EMPTY
+            return EMPTY, 0
         count, started = self.scheduler.replay_count(step, batch_size)
         cap = self.config.budget_per_task
         if cap is not None:
             count = min(count, cap - self.replayed_in_task)
         count = min(count, self.config.max_replay(batch_size), len(self.tracker))
         if count <= 0:
-            return EMPTY
-        ids = self.draw(count)
+            return EMPTY, 0
+        drawn = count
+        if self.spec.virtual_step:
+            drawn = min(math.ceil(self.config.mir.candidates * count), len(self.tracker))
+        ids = self.sample_ids(drawn)
         self.replayed_in_task += count
         self.stats["replayed_examples"] += count
         self.stats["replay_events"] += int(started)
+        return ids, count
+
+    def plan(self, step: int, batch_size: int) -> np.ndarray:
+        """Buffered ids for this step's batch (`draw`), for a strategy that picks them without
+        a measurement; a ValueError when there are candidates to measure first (MIR: drive it
+        through replay/driver.py)."""
+        ids, count = self.draw(step, batch_size)
+        if len(ids) > count:
+            raise ValueError(f"{self.name} picks {count} of {len(ids)} candidates by a "
+                             "virtual step's loss rise: draw, measure, then most_interfered")
         return ids
 
-    def draw(self, count: int) -> np.ndarray:
+    def sample_ids(self, count: int) -> np.ndarray:
         """`count` buffered ids by the sampler's law; with `risk: forgetting` the never-learned
         examples get at most their capped share of the draw."""
         tracker, clock = self.tracker, self.clock.value
