@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, ReplayStrategy, planned_replays
 from mssr.replay.config import ReplayConfig
 from mssr.replay.driver import ReplayDriver
@@ -115,6 +116,9 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
                       label: str | None = None) -> SimulationResult:
     """Run one strategy (at `budget` replays per task, if given) through a fresh world built
     from `seed`, driven step by step as a trainer drives it (replay/driver.py)."""
+    if config.targets != "stored":
+        raise ConfigError("replay.targets", "the simulation has no model to answer the buffered "
+                          "prompts: simulate with stored targets")
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     world = World.create(tasks, examples_per_task, world_rng)
     driver = ReplayDriver(config, budget, [task * ID_STRIDE + np.arange(examples_per_task)

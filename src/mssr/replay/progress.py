@@ -18,12 +18,14 @@ class ComputeLedger:
     replayed_examples: int = 0
     replayed_tokens: int = 0
     method_eval_tokens: int = 0
+    target_tokens: int = 0  # replay.targets: self: the task-end answers' prompts + generated
     replay_events: int = 0
     skipped_nonfinite_steps: int = 0
     skipped_lines: int = 0
     truncated_examples: int = 0
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
+    target_seconds: float = 0.0  # replay.targets: self: the task-end answering's time
     wall_seconds: float = 0.0
 
     def count_batch(self, current_tokens: Sequence[int], replayed_tokens: Sequence[int]) -> None:
@@ -41,7 +43,9 @@ class ComputeLedger:
 @dataclasses.dataclass
 class Progress:
     """Where the run stands: the task (index into the sequence) and the step within it, the
-    current task's stream position (`cursor`), the scores so far, and the replay record."""
+    current task's stream position (`cursor`), the scores so far, and the replay record;
+    with `replay.targets: self`, each task end's answering (`replay_targets`) and the accepted
+    answers that replace buffered examples' targets (`self_targets`, [id, answer] pairs)."""
 
     task: int = 0
     task_step: int = 0
@@ -53,6 +57,8 @@ class Progress:
     task_boundaries: list[int] = dataclasses.field(default_factory=list)
     replay_timeline: list[dict] = dataclasses.field(default_factory=list)
     memory_snapshots: list[dict] = dataclasses.field(default_factory=list)
+    replay_targets: list[dict] = dataclasses.field(default_factory=list)
+    self_targets: list[list] = dataclasses.field(default_factory=list)  # [id, answer] pairs
     ledger: ComputeLedger = dataclasses.field(default_factory=ComputeLedger)
 
     def state_dict(self) -> dict[str, Any]:
