@@ -51,6 +51,7 @@ PAPER_LAWS = ("replay.sampler.law=inverse_strength", "replay.memory.loss_norm=em
 ARMS: dict[str, tuple[str, ...]] = {
     "none": (*strategy_overrides("none"), "replay_budget=null"),
     "uniform": tuple(strategy_overrides("uniform")),
+    "uniform-self": (*strategy_overrides("uniform"), "replay.targets=self"),
     "fixed": tuple(strategy_overrides("fixed")),
     "accuracy": tuple(strategy_overrides("accuracy")),
     "mssr": (*strategy_overrides("mssr"), *TODAY_LAWS),
@@ -72,7 +73,10 @@ events) and `mssr-calibrated` (today's laws with the decay scale fitted per task
 its one candidate, `mssr-every-step` (the memory sampler on uniform's every-step share),
 against round 1's choice. The regime configs ship SHIPPED (a test holds them to it), so its
 runs confirm MSSR as shipped. `mssr-append` is a diagnostic, not a candidate: today's MSSR
-with replayed examples added to the batch instead of taking current-task slots. `none` (the
+with replayed examples added to the batch instead of taking current-task slots.
+`uniform-self` is uniform replay whose replayed examples are trained on the model's own
+answers where the task's scorer accepts them (`replay.targets: self`, OPR's idea; its
+task-end answering is counted in `compute.target_tokens`, not in the replay budget). `none` (the
 forgetting floor) and `joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
 SHIPPED, BASELINE = "mssr-every-step", "uniform"

@@ -45,7 +45,9 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
     for arm in bench.ARMS:  # an unknown key or a bad value would raise here
         config = load_config(CONFIGS_DIR / "demo.yaml", list(bench.ARMS[arm]))
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
-                                        "mssr-append": "mssr"}.get(arm, arm)
+                                        "mssr-append": "mssr",
+                                        "uniform-self": "uniform"}.get(arm, arm)
+        assert config.replay.targets == ("self" if arm == "uniform-self" else "stored")
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
@@ -212,6 +214,7 @@ def test_a_tiny_frontier_then_a_rerun_that_trains_nothing(tmp_path, monkeypatch,
 def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     bench.main(["--regime", "lora", "--dry-run", "--output", str(tmp_path)])
     out = capsys.readouterr().out.splitlines()
-    assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
-    assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
+    assert out[-1] == "126 runs"  # 3 seeds x (10 arms x 4 budgets + none + joint)
+    assert sum(line.startswith("uniform ") and "budget 0.03" in line for line in out) == 3
+    assert sum(line.startswith("uniform-self ") and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
