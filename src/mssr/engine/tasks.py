@@ -56,7 +56,7 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
             raise ConfigError("replay.targets", f"'self' needs every task's scorer to judge a "
                               f"generated answer, but task {data.name!r} is scored by "
                               f"{data.scorer!r} (tasks[{data.name}].scorer); use "
-                              f"replay.targets: stored, or one of "
+                              f"replay.targets: stored, or score it with one of: "
                               f"{', '.join(sorted(ANSWER_SCORERS | CHOICE_SCORERS))}")
         if spec_for(config.replay.strategy).replays:
             check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")
