@@ -51,6 +51,7 @@ PAPER_LAWS = ("replay.sampler.law=inverse_strength", "replay.memory.loss_norm=em
 ARMS: dict[str, tuple[str, ...]] = {
     "none": (*strategy_overrides("none"), "replay_budget=null"),
     "uniform": tuple(strategy_overrides("uniform")),
+    "uniform-self": (*strategy_overrides("uniform"), "replay.targets=self"),
     "fixed": tuple(strategy_overrides("fixed")),
     "accuracy": tuple(strategy_overrides("accuracy")),
     "mir": tuple(strategy_overrides("mir")),
@@ -86,8 +87,11 @@ step's replay count), so at each budget it differs from `uniform` only in which 
 replays. Round 3's candidates: `mssr-forgetting` (the memory sampler on the every-step share,
 driven by each example's loss rise over its learned loss, never-learned examples in a capped
 pool), `uniform-adaptive` (uniform sampling, the adaptive law's trickle moved to where replayed
-examples show forgetting) and `mssr-adaptive` (both). `none` (the forgetting floor) and
-`joint` (the ceiling) run without a budget."""
+examples show forgetting) and `mssr-adaptive` (both). `uniform-self` is uniform replay whose
+replayed examples are trained on the model's own answers where the task's scorer accepts them
+(`replay.targets: self`, OPR's idea; its task-end answering is counted in
+`compute.target_tokens`, not in the replay budget). `none` (the forgetting floor) and `joint`
+(the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
 SHIPPED, BASELINE = "mssr-every-step", "uniform"
 CANDIDATES = ("mssr-sampler", SHIPPED)  # held to TARGETS: round 1's choice, round 2's (shipped)

@@ -50,7 +50,9 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
                                         "mssr-append": "mssr", "mssr-adaptive": "mssr",
                                         "mssr-forgetting": "mssr-every-step",
-                                        "uniform-adaptive": "mssr-scheduler"}.get(arm, arm)
+                                        "uniform-adaptive": "mssr-scheduler",
+                                        "uniform-self": "uniform"}.get(arm, arm)
+        assert config.replay.targets == ("self" if arm == "uniform-self" else "stored")
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
@@ -221,6 +223,7 @@ def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     budgeted = len(bench.ARMS) - len(bench.UNBUDGETED)
     assert out[-1] == f"{3 * (budgeted * 4 + 2)} runs"  # 3 seeds x (arms x budgets + none, joint)
     assert sum(line.startswith("uniform ") and "budget 0.03" in line for line in out) == 3
+    assert sum(line.startswith("uniform-self ") and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
 
 

@@ -29,7 +29,7 @@ ALLOWED = {
     "bundled": {"errors", "paths"},
     "replay": {"errors", "typed_config"},
     "simulation_worlds": set(),
-    "simulation": {"replay", "simulation_worlds", "typed_config"},
+    "simulation": {"errors", "replay", "simulation_worlds", "typed_config"},
     "run_config": {"errors", "paths", "replay", "templates", "typed_config"},
     "data": {"answers", "errors", "paths", "run_config", "templates", "typed_config"},
     "losses": {"data"},

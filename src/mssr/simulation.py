@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, ReplayStrategy, planned_replays
 from mssr.replay.config import ReplayConfig
 from mssr.replay.driver import ReplayDriver
@@ -88,6 +89,9 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
     """Run one strategy (at `budget` replays per task, if given) through a fresh world built
     from `seed` (`world`: a name in WORLDS, or a `create(tasks, examples, rng)` of one), driven
     step by step as a trainer drives it (replay/driver.py)."""
+    if config.targets != "stored":
+        raise ConfigError("replay.targets", "the simulation has no model to answer the buffered "
+                          "prompts: simulate with stored targets")
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     create = WORLDS[world].create if isinstance(world, str) else world
     truth = create(tasks, examples_per_task, world_rng)

@@ -20,12 +20,14 @@ pytestmark = pytest.mark.slow
 HERE = Path(__file__).parent
 
 
-def run_cli(args: list[str], kill: str | None = None) -> subprocess.CompletedProcess:
+def run_cli(args: list[str], kill: str | None = None,
+            accept: str | None = None) -> subprocess.CompletedProcess:
     path = os.pathsep.join(filter(None, [str(HERE), os.environ.get("PYTHONPATH")]))
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": path}
     command = [sys.executable, "-m", "mssr", *args]
-    if kill is not None:
-        env["MSSR_KILL"] = kill
+    if kill is not None or accept is not None:
+        env.update({"MSSR_KILL": kill} if kill else {})
+        env.update({"MSSR_ACCEPT": accept} if accept else {})
         command = [sys.executable, str(HERE / "fault_injection.py"), *args]
     return subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
 
@@ -34,7 +36,7 @@ def comparable(run_dir: Path) -> dict:
     results = json.loads((run_dir / "results.json").read_text())
     return {key: results[key] for key in ("acc_matrix", "base_scores", "replay_timeline",
                                           "task_boundaries", "memory_snapshots",
-                                          "buffer_learned")} | {
+                                          "buffer_learned", "replay_targets")} | {
         "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
 
 
@@ -61,6 +63,30 @@ def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, stra
                        "--resume", "--no-progress"])
     assert resumed.returncode == 0, resumed.stderr
     assert comparable(tmp_path / "broken") == comparable(tmp_path / "reference")
+
+
+@pytest.mark.parametrize("kill", ["step:8", "eval:2"])
+def test_self_targets_resume_exactly(make_config, tmp_path, kill):
+    """replay.targets: self with every other answer accepted and the rest dropped: killed after
+    task 1's answers (their replacements replay from the checkpoint) or while task 2 ends (its
+    answers are generated again by the resumed model), the run ends as an unbroken one."""
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(dump_config(make_config(
+        "replay.strategy=uniform", "replay.targets=self", "replay.targets_rejected=drop")))
+    common = ["--no-progress"]
+    reference = run_cli(["run", str(config_path), "--output", str(tmp_path / "reference"),
+                         *common], accept="alternate")
+    assert reference.returncode == 0, reference.stderr
+    killed = run_cli(["run", str(config_path), "--output", str(tmp_path / "broken"), *common],
+                     kill=kill, accept="alternate")
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    resumed = run_cli(["run", str(config_path), "--output", str(tmp_path / "broken"),
+                       "--resume", *common], accept="alternate")
+    assert resumed.returncode == 0, resumed.stderr
+    expected = comparable(tmp_path / "reference")
+    assert [r["accepted"] for r in expected["replay_targets"]] == [4, 0]
+    assert expected["compute"]["target_tokens"] > 0
+    assert comparable(tmp_path / "broken") == expected
 
 
 def test_sigint_checkpoints_then_stops_and_resume_finishes_the_same(make_config, tmp_path):

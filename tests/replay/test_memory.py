@@ -116,6 +116,23 @@ def test_tracker_grows_past_its_capacity():
     assert tracker.positions(np.array([42, 35, 0])).tolist() == [14, -1, 0]
 
 
+def test_tracker_removes_ids_and_keeps_every_other_row_as_it_was():
+    tracker = MemoryTracker(MemoryConfig())
+    tracker.insert(np.arange(6), np.linspace(0.1, 0.6, 6), task=0, clock=0.0)
+    tracker.review(np.array([1, 4]), np.array([0.3, 0.9]), clock=2.0)
+    before = {name: tracker.column(name).copy() for name in ("ids", "strength", "last_loss",
+                                                             "reviews")}
+    assert tracker.remove(np.array([4, 0, 99, 4])) == 2  # unknown and repeated ids: ignored
+    kept = np.array([1, 2, 3, 5])
+    assert tracker.ids.tolist() == kept.tolist() and len(tracker) == 4
+    for name, column in before.items():
+        assert tracker.column(name).tolist() == column[kept].tolist(), name
+    assert tracker.positions(np.array([0, 4, 5])).tolist() == [-1, -1, 3]
+    assert tracker.remove(np.array([], np.int64)) == 0
+    tracker.insert(np.array([0]), np.array([0.1]), task=1, clock=3.0)  # a removed id may return
+    assert tracker.ids.tolist() == [1, 2, 3, 5, 0]
+
+
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.tuples(st.booleans(), st.lists(st.integers(0, 40), min_size=1, max_size=8),
                           st.floats(-1.0, 30.0) | st.sampled_from([math.nan, math.inf]),

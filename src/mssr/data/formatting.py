@@ -3,6 +3,7 @@ agree on how a prompt and its response are joined and masked."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -68,6 +69,15 @@ def encode_example(example: Example, tokenizer: Any, max_length: int) -> Encoded
                          max_length, add_eos=True)
     prompt_text, response_text = render(example, tokenizer)
     return encode(tokenizer, prompt_text, response_text, max_length)
+
+
+def with_response(example: Example, response: str) -> Example:
+    """`example` answered with `response` instead of its own (a chat example's last turn too):
+    `encode_example` of it is the training view with that answer as the target."""
+    if example.messages is None:
+        return dataclasses.replace(example, response=response)
+    messages = (*example.messages[:-1], {**example.messages[-1], "content": response})
+    return dataclasses.replace(example, response=response, messages=messages)
 
 
 def stop_token_ids(tokenizer: Any) -> list[int]:

@@ -34,11 +34,11 @@ from mssr.engine.precision import model_config_for_training
 from mssr.engine.scoring import Scoring
 from mssr.engine.signals import StopRequests
 from mssr.engine.state import RunCheckpoints
-from mssr.engine.tasks import lookup, prepare_tasks
+from mssr.engine.tasks import encode_answer, examples_of, lookup, prepare_tasks
 from mssr.engine.train_log import TrainLog
 from mssr.errors import ConfigError, TrainingError
 from mssr.losses import per_example_mean, token_losses
-from mssr.replay.driver import ReplayDriver, StepPlan
+from mssr.replay.driver import ReplayDriver, StepPlan, TaskAnswers
 from mssr.replay.progress import Progress
 from mssr.run_config import RunConfig
 
@@ -81,10 +81,12 @@ class ContinualRun:
         self.optim = Optimization(accelerator, model_io.trainable_parameters(self.model),
                                   config.train, self.replay.steps_per_task,
                                   len(self.replay.tasks))
+        self.replaced: dict[int, Encoded] = {}  # replay.targets: self: accepted answers
         checkpoint = self.checkpoints.latest() if resume else None
         if checkpoint is not None:  # the optimizer and schedule too: registered above
             progress = self.checkpoints.load_progress(checkpoint)
             self.replay.load(progress, self.checkpoints.load(checkpoint, self.model))
+            self.encode_targets()
         else:
             ledger = self.replay.progress.ledger
             ledger.skipped_lines = sum(t.data.skipped_lines for t in self.tasks)
@@ -129,7 +131,24 @@ class ContinualRun:
     def end_task(self) -> None:
         seen = None if self.config.joint or self.config.eval.tasks == "all" else (
             self.progress.task)
-        self.replay.end_task(self.evaluate(upto=seen))
+        self.replay.end_task(self.evaluate(upto=seen), answer=self.answer_buffered)
+        self.encode_targets()
+
+    def answer_buffered(self, ids: np.ndarray) -> TaskAnswers:
+        """`replay.targets: self`: the current model's greedy answers to the finished task's
+        buffered prompts, each judged by the task's scorer."""
+        task = self.tasks[self.progress.task]
+        answers = self.scoring.answer(self.model, examples_of(self.tasks, ids), task.data.scorer)
+        return TaskAnswers(texts=answers.texts, accepted=answers.accepted, tokens=answers.tokens)
+
+    def encode_targets(self) -> None:
+        """Encode each accepted answer the driver holds as its example's training view: from
+        then on, replaying that id trains on the model's own answer."""
+        for example_id, answer in self.replay.targets().items():
+            if example_id not in self.replaced:
+                self.replaced[example_id] = encode_answer(self.tasks, example_id, answer,
+                                                          self.tokenizer,
+                                                          self.config.model.max_length)
 
     def train_step(self, bar: tqdm) -> None:
         """One optimizer step: the driver plans the batch, one forward pass, backward, step,
@@ -145,7 +164,7 @@ class ContinualRun:
         plan = replay.plan_step()
         if plan.candidates is not None:  # MIR: measure the candidates, the driver picks
             plan = self.choose_replay(plan)
-        examples = lookup(self.tasks, plan.ids)
+        examples = lookup(self.tasks, plan.ids, self.replaced)
         ids, losses = self.forward_backward(plan, examples)
         outcome = None
         if np.isfinite(losses).all():
@@ -205,7 +224,8 @@ class ContinualRun:
         the largest rises. The measurement's tokens go into the ledger."""
         accelerator, train = self.accelerator, self.config.train
         size = train.batch_size // (accelerator.num_processes * train.grad_accum)
-        current, candidates = lookup(self.tasks, plan.ids), lookup(self.tasks, plan.candidates)
+        current = lookup(self.tasks, plan.ids, self.replaced)
+        candidates = lookup(self.tasks, plan.candidates, self.replaced)
 
         def batches(examples: list[Encoded]) -> list[dict[str, torch.Tensor]]:
             return [{k: v.to(accelerator.device) for k, v in
@@ -235,7 +255,7 @@ class ContinualRun:
         probe_ids = self.replay.probe_ids()
         if probe_ids is None:
             return False
-        examples = lookup(self.tasks, probe_ids)
+        examples = lookup(self.tasks, probe_ids, self.replaced)
         accuracy = self.scoring.probe(self.model, examples)
         self.replay.report_probe(accuracy, sum(len(e.input_ids) for e in examples))
         return True

@@ -19,6 +19,7 @@ from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
 from mssr.engine.tasks import PreparedTask
 from mssr.evaluation.model_mode import inference
+from mssr.evaluation.scorers import Answers, answer_examples
 from mssr.losses import response_exact
 from mssr.replay.progress import Progress
 from mssr.run_config import EvalConfig, RunConfig, config_to_dict
@@ -45,6 +46,21 @@ def evaluate_tasks(accelerator: Accelerator, model: torch.nn.Module, tokenizer: 
             scores[index] = (result.score if result.higher_is_better
                              else float(np.exp(-result.score)))
     return broadcast(scores)
+
+
+def answer_everywhere(accelerator: Accelerator, model: torch.nn.Module, tokenizer: Any,
+                      examples: list[Example], scorer: str, settings: EvalConfig,
+                      max_length: int) -> Answers:
+    """The model's greedy answers to `examples`' prompts, judged by `scorer`
+    (evaluation/scorers.py's `answer_examples`), the same on every process: generated as
+    `evaluate_tasks` scores (the main process, or every process under FSDP)."""
+    sharded = accelerator.distributed_type == DistributedType.FSDP
+    answers = None
+    if accelerator.is_main_process or sharded:
+        answers = answer_examples(model if sharded else accelerator.unwrap_model(model),
+                                  tokenizer, examples, scorer, batch_size=settings.batch_size,
+                                  max_new_tokens=settings.max_new_tokens, max_length=max_length)
+    return broadcast(answers)
 
 
 def probe_accuracy(model: torch.nn.Module, batches: Iterable[dict[str, torch.Tensor]],
@@ -105,6 +121,11 @@ class Scoring:
         return evaluate_tasks(self.accelerator, model, self.tokenizer,
                               [(task.data.eval, task.data.scorer) for task in self.tasks],
                               self.config.eval, self.config.model.max_length, upto)
+
+    def answer(self, model: torch.nn.Module, examples: list[Example], scorer: str) -> Answers:
+        """The model's answers to `examples`' prompts, judged by `scorer`, on every process."""
+        return answer_everywhere(self.accelerator, model, self.tokenizer, examples, scorer,
+                                 self.config.eval, self.config.model.max_length)
 
     def probe(self, model: torch.nn.Module, examples: list[Encoded]) -> float:
         """The accuracy baseline's probe on `examples`, through the training model (on every

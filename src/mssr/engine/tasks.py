@@ -8,8 +8,11 @@ from typing import Any
 
 import numpy as np
 
-from mssr.data.formatting import Encoded, encode_example
+from mssr.data.formatting import Encoded, encode_example, with_response
 from mssr.data.loaders import TaskData, check_task_size, load_task
+from mssr.data.schema import Example
+from mssr.errors import ConfigError
+from mssr.evaluation.scorers import ANSWER_SCORERS, CHOICE_SCORERS
 from mssr.replay import spec_for
 from mssr.run_config import RunConfig, TaskConfig
 
@@ -49,6 +52,12 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
         data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines,
                          data_root=config.data_root)
         check_task_size(data, config.train.batch_size, "train.batch_size")
+        if config.replay.targets == "self" and data.scorer not in ANSWER_SCORERS | CHOICE_SCORERS:
+            raise ConfigError("replay.targets", f"'self' needs every task's scorer to judge a "
+                              f"generated answer, but task {data.name!r} is scored by "
+                              f"{data.scorer!r} (tasks[{data.name}].scorer); use "
+                              f"replay.targets: stored, or score it with one of: "
+                              f"{', '.join(sorted(ANSWER_SCORERS | CHOICE_SCORERS))}")
         if spec_for(config.replay.strategy).replays:
             check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")
         encoded = [encode_example(example, tokenizer, config.model.max_length)
@@ -57,6 +66,23 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
     return prepared
 
 
-def lookup(tasks: list[PreparedTask], ids: np.ndarray) -> list[Encoded]:
-    """The tokenized examples behind a batch of ids."""
-    return [tasks[int(i) // ID_STRIDE].encoded[int(i) % ID_STRIDE] for i in ids]
+def lookup(tasks: list[PreparedTask], ids: np.ndarray,
+           replaced: dict[int, Encoded] | None = None) -> list[Encoded]:
+    """The tokenized examples behind a batch of ids; an id in `replaced` (a buffered example
+    whose replay target is the model's own accepted answer) is that replacement."""
+    replaced = replaced or {}
+    return [replaced.get(int(i)) or tasks[int(i) // ID_STRIDE].encoded[int(i) % ID_STRIDE]
+            for i in ids]
+
+
+def examples_of(tasks: list[PreparedTask], ids: np.ndarray) -> list[Example]:
+    """The stored training examples behind ids."""
+    return [tasks[int(i) // ID_STRIDE].data.train[int(i) % ID_STRIDE] for i in ids]
+
+
+def encode_answer(tasks: list[PreparedTask], example_id: int, answer: str, tokenizer: Any,
+                  max_length: int) -> Encoded:
+    """The training view of example `example_id` with `answer` as its response: the same
+    encoding, max_length and truncation rules as its stored response."""
+    example = examples_of(tasks, np.array([example_id]))[0]
+    return encode_example(with_response(example, answer), tokenizer, max_length)

@@ -59,23 +59,31 @@ def score_task(model: Any, tokenizer: Any, examples: list[Example], scorer: str,
 
 def _generation_scorer(compare: Callable[[str, str, Example], float]) -> Scorer:
     """A scorer that generates greedily from each prompt and averages
-    `compare(generated, reference_response, example)` over the examples; both texts are
-    decoded without special tokens (a chat reference loses its end-of-turn token)."""
+    `compare(generated, reference_response, example)` over the examples."""
 
     def score(model: Any, tokenizer: Any, examples: list[Example],
               limits: ScoringLimits) -> TaskScore:
-        rendered = [render(example, tokenizer) for example in examples]
-        generations = generate_greedy(model, tokenizer, [prompt for prompt, _ in rendered],
-                                      batch_size=limits.batch_size,
-                                      max_new_tokens=limits.max_new_tokens,
-                                      max_length=limits.max_length)
-        values = [compare(generated, visible_text(tokenizer, reference), example)
-                  for generated, (_, reference), example
-                  in zip(generations.texts, rendered, examples, strict=True)]
-        return TaskScore(score=float(np.mean(values)), higher_is_better=True,
-                         tokens=generations.tokens)
+        _, values, tokens = _generate_and_compare(model, tokenizer, examples, compare, limits)
+        return TaskScore(score=float(np.mean(values)), higher_is_better=True, tokens=tokens)
 
     return score
+
+
+def _generate_and_compare(model: Any, tokenizer: Any, examples: list[Example],
+                          compare: Callable[[str, str, Example], float],
+                          limits: ScoringLimits) -> tuple[list[str], list[float], int]:
+    """Each example's greedy answer, its `compare(generated, reference_response, example)` and
+    the tokens spent; both texts are decoded without special tokens (a chat reference loses
+    its end-of-turn token)."""
+    rendered = [render(example, tokenizer) for example in examples]
+    generations = generate_greedy(model, tokenizer, [prompt for prompt, _ in rendered],
+                                  batch_size=limits.batch_size,
+                                  max_new_tokens=limits.max_new_tokens,
+                                  max_length=limits.max_length)
+    values = [compare(generated, visible_text(tokenizer, reference), example)
+              for generated, (_, reference), example
+              in zip(generations.texts, rendered, examples, strict=True)]
+    return generations.texts, values, generations.tokens
 
 
 def _exact_match(generated: str, reference: str, example: Example) -> float:
@@ -149,11 +157,51 @@ def _loss(model: Any, tokenizer: Any, examples: list[Example],
                      extra={"perplexity": math.exp(mean_loss)})
 
 
+_COMPARES: dict[str, Callable[[str, str, Example], float]] = {
+    "exact_match": _exact_match,
+    "numeric": _numeric,
+    "rouge_l": _rouge_l,
+    "token_f1": _token_f1,
+}
 _SCORERS: dict[str, Scorer] = {
-    "exact_match": _generation_scorer(_exact_match),
-    "numeric": _generation_scorer(_numeric),
-    "rouge_l": _generation_scorer(_rouge_l),
-    "token_f1": _generation_scorer(_token_f1),
+    **{name: _generation_scorer(compare) for name, compare in _COMPARES.items()},
     "multiple_choice": _multiple_choice,
     "loss": _loss,
 }
+ANSWER_SCORERS = frozenset(_COMPARES)  # they judge a generated answer
+CHOICE_SCORERS = frozenset({"multiple_choice"})  # they pick among stored choices
+
+
+@dataclass(frozen=True)
+class Answers:
+    """A model's greedy answers to examples' prompts, judged one by one by their task's scorer:
+    `texts[i]` is the answer to example i (None where the scorer generates nothing: a
+    multiple-choice task keeps its stored choice), `accepted[i]` whether the scorer gives it
+    full credit; `tokens` counts prompts and generated tokens."""
+
+    texts: list[str | None]
+    accepted: list[bool]
+    tokens: int
+
+
+def answer_examples(model: Any, tokenizer: Any, examples: list[Example], scorer: str, *,
+                    batch_size: int = 32, max_new_tokens: int = 16,
+                    max_length: int = 128) -> Answers:
+    """The model's answer to each example's prompt (greedy, as `score_task` generates) and
+    whether `scorer` accepts it: full credit for that example (1.0; for rouge_l and token_f1
+    the reference's words). Multiple-choice scorers generate nothing; a scorer that cannot
+    judge an answer (`loss`) is a ConfigError."""
+    if scorer in CHOICE_SCORERS:
+        return Answers(texts=[None] * len(examples), accepted=[False] * len(examples), tokens=0)
+    if scorer not in ANSWER_SCORERS:
+        raise ConfigError("scorer", f"{scorer!r} cannot judge a generated answer; scorers that "
+                          f"can: {', '.join(sorted(ANSWER_SCORERS))}")
+    if not examples:
+        return Answers(texts=[], accepted=[], tokens=0)
+    limits = ScoringLimits(batch_size=batch_size, max_new_tokens=max_new_tokens,
+                           max_length=max_length)
+    with inference(model):
+        texts, values, tokens = _generate_and_compare(model, tokenizer, examples,
+                                                      _COMPARES[scorer], limits)
+    return Answers(texts=list(texts), accepted=[value >= 1.0 for value in values],
+                   tokens=tokens)

@@ -59,6 +59,12 @@ class ReplayMixin:
             raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
         tasks = check_tasks(tasks)  # eval data as mssr Examples, scorers resolved
         continual.validate()
+        if continual.replay.targets != "stored":
+            raise ConfigError("continual.replay.targets", "'self' is not supported by the "
+                              "replay trainers yet: their rows are tokenized in your own format "
+                              "(collator, chat template), so the model's answer cannot be "
+                              "re-encoded as the trainer would; use stored targets here, or "
+                              "`mssr run` for replay.targets: self")
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
         sharded = self.accelerator.distributed_type
         if sharded in (DistributedType.FSDP, DistributedType.DEEPSPEED):

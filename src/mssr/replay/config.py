@@ -232,6 +232,14 @@ class ReplayConfig(Section):
         "'append': they are added to a full batch of current-task examples")
     budget_per_task: int | None = help_field(
         None, "hard cap on replayed examples per task (None: no cap)")
+    targets: Literal["stored", "self"] = help_field(
+        "stored", "what a replayed example is trained to answer: 'stored' (its dataset "
+        "response) or 'self' (at each task end the model answers the task's buffered prompts, "
+        "greedily; an answer the task's scorer accepts becomes the example's target; OPR, "
+        "arXiv 2605.29495). Multiple-choice tasks keep their stored choice")
+    targets_rejected: Literal["stored", "drop"] = help_field(
+        "stored", "targets: self: a buffered example whose answer the scorer rejects keeps its "
+        "stored target ('stored') or leaves the buffer ('drop')")
     clock: ClockConfig = help_field(default_factory=ClockConfig)
     memory: MemoryConfig = help_field(default_factory=MemoryConfig)
     sampler: SamplerConfig = help_field(default_factory=SamplerConfig)

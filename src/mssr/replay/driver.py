@@ -11,7 +11,9 @@ Per optimizer step the trainer calls
     ... forward, backward, optimizer step on plan.ids ...
     driver.finish_step(plan, token_counts, ids, losses, update_norm, stepped)
 
-and `end_task(scores)` after a task's last step (`task_done`). The driver owns the strategy,
+and `end_task(scores, answer)` after a task's last step (`task_done`); with `replay.targets:
+self`, `answer` is the trainer's answering of the task's buffered prompts (`TaskAnswers`). The
+driver owns the strategy,
 the current task's data order, the compute ledger, the replay timeline and the accuracy rows
 (`progress`); it knows nothing of models, tensors or files. Same seed, same losses: same ids,
 whichever trainer drives it."""
@@ -20,11 +22,12 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
+from mssr.errors import MSSRError
 from mssr.replay.budget import resolve
 from mssr.replay.config import ReplayConfig
 from mssr.replay.progress import Progress
@@ -48,6 +51,21 @@ class StepPlan:
     @property
     def replayed(self) -> int:
         return len(self.ids) - self.current_count
+
+
+@dataclasses.dataclass
+class TaskAnswers:
+    """The model's answers to a finished task's buffered prompts, in the order of the ids it
+    was asked about: `texts[i]` (None where nothing was generated: a multiple-choice task keeps
+    its stored choice), `accepted[i]` whether the task's scorer accepts it, and the `tokens`
+    the answering processed (prompts + generated)."""
+
+    texts: list[str | None]
+    accepted: Sequence[bool]
+    tokens: int
+
+
+Answerer = Callable[[np.ndarray], TaskAnswers]
 
 
 class ReplayDriver:
@@ -181,15 +199,28 @@ class ReplayDriver:
         self.note_wall_time()
         return task_loss
 
-    def end_task(self, scores: list[float | None]) -> None:
+    @property
+    def answers_targets(self) -> bool:
+        """Whether task ends ask the model for replay targets (`replay.targets: self`)."""
+        return self.config.targets == "self" and self.spec.replays
+
+    def end_task(self, scores: list[float | None], answer: Answerer | None = None) -> None:
         """Close the current task: the buffer takes its share (how many of them were learned is
-        recorded), the memory model's snapshot (strategies whose decisions it drives) and the
-        task's accuracy row `scores` are recorded."""
+        recorded); with `replay.targets: self`, `answer` answers those ids' prompts with the
+        current model (`take_answers`); then the memory model's snapshot (strategies whose
+        decisions it drives) and the task's accuracy row `scores` are recorded."""
         progress, tracker = self.progress, self.strategy.tracker
         kept = self.strategy.end_task(progress.task)
         unlearned = tracker.unlearned()[tracker.positions(kept)]
         progress.buffer_learned.append({"task": progress.task, "buffered": len(kept),
                                         "learned": int(len(kept) - unlearned.sum())})
+        if self.answers_targets and progress.task + 1 < len(self.tasks):
+            if answer is None:
+                raise MSSRError("replay.targets: self needs the trainer to answer the buffered "
+                                "prompts at each task end (end_task's `answer`)")
+            started = time.perf_counter()
+            answers = answer(kept)
+            self.take_answers(kept, answers, time.perf_counter() - started)
         if self.spec.memory:
             snapshot = self.strategy.memory_snapshot()
             progress.memory_snapshots.append({"task": progress.task,
@@ -199,6 +230,34 @@ class ReplayDriver:
         progress.task += 1
         progress.task_step = 0
         self.note_wall_time()
+
+    def take_answers(self, ids: np.ndarray, answers: TaskAnswers, seconds: float) -> None:
+        """The finished task's answers to its buffered `ids`: accepted answers become those
+        ids' replay targets (`targets`), rejected ones keep the stored target or leave the
+        buffer (`replay.targets_rejected: drop`); the answering's tokens and seconds go to the
+        ledger, the task's counts to `replay_targets`. (The buffer of the last task is never
+        replayed, so it is not answered.)"""
+        progress, ledger = self.progress, self.progress.ledger
+        accepted = np.asarray(answers.accepted, bool)
+        answered = np.array([text is not None for text in answers.texts], bool)
+        if not (len(accepted) == len(answered) == len(ids)):
+            raise MSSRError(f"{len(answers.texts)} answers for {len(ids)} buffered ids")
+        accepted &= answered
+        progress.self_targets += [[int(i), answers.texts[row]]
+                                  for row, i in zip(np.flatnonzero(accepted), ids[accepted],
+                                                    strict=True)]
+        dropped = 0
+        if self.config.targets_rejected == "drop":
+            dropped = self.strategy.remove(ids[answered & ~accepted])
+        ledger.target_tokens += int(answers.tokens)
+        ledger.target_seconds += seconds
+        progress.replay_targets.append({
+            "task": progress.task, "buffered": len(ids), "answered": int(answered.sum()),
+            "accepted": int(accepted.sum()), "dropped": dropped, "tokens": int(answers.tokens)})
+
+    def targets(self) -> dict[int, str]:
+        """Each buffered id whose replay target is the model's accepted answer: that answer."""
+        return {int(i): text for i, text in self.progress.self_targets}
 
     # ---------------------------------------------------------------- time and state
     def start_clock(self) -> None:
@@ -216,6 +275,7 @@ class ReplayDriver:
                 "task_boundaries": progress.task_boundaries,
                 "memory_snapshots": progress.memory_snapshots,
                 "buffer_learned": progress.buffer_learned,
+                "replay_targets": progress.replay_targets,
                 "calibration": self.strategy.calibration_record(),
                 "resolved_replay": dataclasses.asdict(self.config)}
 

@@ -19,12 +19,14 @@ class ComputeLedger:
     replayed_tokens: int = 0
     method_eval_tokens: int = 0  # forward-only tokens of the method's own decisions
     method_train_tokens: int = 0  # forward+backward tokens beside the trained batch (MIR)
+    target_tokens: int = 0  # replay.targets: self: the task-end answers' prompts + generated
     replay_events: int = 0
     skipped_nonfinite_steps: int = 0
     skipped_lines: int = 0
     truncated_examples: int = 0
     train_seconds: float = 0.0
     eval_seconds: float = 0.0
+    target_seconds: float = 0.0  # replay.targets: self: the task-end answering's time
     wall_seconds: float = 0.0
 
     def count_batch(self, current_tokens: Sequence[int], replayed_tokens: Sequence[int]) -> None:
@@ -42,7 +44,9 @@ class ComputeLedger:
 @dataclasses.dataclass
 class Progress:
     """Where the run stands: the task (index into the sequence) and the step within it, the
-    current task's stream position (`cursor`), the scores so far, and the replay record."""
+    current task's stream position (`cursor`), the scores so far, and the replay record;
+    with `replay.targets: self`, each task end's answering (`replay_targets`) and the accepted
+    answers that replace buffered examples' targets (`self_targets`, [id, answer] pairs)."""
 
     task: int = 0
     task_step: int = 0
@@ -55,6 +59,8 @@ class Progress:
     replay_timeline: list[dict] = dataclasses.field(default_factory=list)
     memory_snapshots: list[dict] = dataclasses.field(default_factory=list)
     buffer_learned: list[dict] = dataclasses.field(default_factory=list)
+    replay_targets: list[dict] = dataclasses.field(default_factory=list)
+    self_targets: list[list] = dataclasses.field(default_factory=list)  # [id, answer] pairs
     ledger: ComputeLedger = dataclasses.field(default_factory=ComputeLedger)
 
     def state_dict(self) -> dict[str, Any]:

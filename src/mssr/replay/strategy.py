@@ -144,6 +144,10 @@ class ReplayStrategy:
         self.tracker.insert(ids, losses, task_index, clocks)
         return ids
 
+    def remove(self, ids: np.ndarray) -> int:
+        """Take `ids` out of the buffer (they are never replayed again); returns how many."""
+        return self.tracker.remove(ids)
+
     def memory_snapshot(self) -> dict[str, np.ndarray]:
         return {"ids": self.tracker.ids.copy(), "task": self.tracker.column("task").copy(),
                 "retention": self.tracker.retention(self.clock.value),

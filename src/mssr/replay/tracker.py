@@ -78,6 +78,22 @@ class MemoryTracker:
         self._index.build(columns["ids"][:self.size])
         columns["decay_loss"][rows] = self._decay_losses(np.arange(rows.start, rows.stop))
 
+    def remove(self, ids: np.ndarray) -> int:
+        """Drop the buffered examples among `ids` (others are ignored); the rest keep their
+        order and state. Returns how many left."""
+        rows = self.positions(np.asarray(ids, np.int64))
+        rows = rows[rows >= 0]
+        if not len(rows):
+            return 0
+        keep = np.ones(self.size, bool)
+        keep[rows] = False
+        kept = int(keep.sum())
+        for column in self._columns.values():
+            column[:kept] = column[:self.size][keep]
+        self.size = kept
+        self._index.build(self._columns["ids"][:kept])
+        return len(np.unique(rows))
+
     def positions(self, ids: np.ndarray) -> np.ndarray:
         """Row of each id in the buffer, -1 where an id is not buffered."""
         return self._index.rows_of(ids)
