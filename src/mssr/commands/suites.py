@@ -19,12 +19,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from mssr.data.suites import list_suites, materialize
+    from mssr.data.suites import check_suite, list_suites, materialize
     from mssr.run_config import SuiteConfig
     from mssr.typed_config import from_mapping
 
     chosen = {"name": args.suite or "default", **({"order": args.order} if args.order else {})}
-    suite = from_mapping(SuiteConfig, chosen, "suite")  # unknown names list the valid ones
+    suite = from_mapping(SuiteConfig, chosen, "suite")
+    check_suite(suite)  # unknown names list the valid ones
     if args.write:
         for task in materialize(suite, Path(args.write), args.seed):
             print(f"{task.name:20s} {task.train}  {task.eval}")
