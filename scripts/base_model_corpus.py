@@ -120,17 +120,23 @@ def python_docs_documents(directory: Path = PYTHON_DOCS_DIR) -> Iterator[str]:
     for path in sorted(directory.rglob("*.rst.txt")):
         if "whatsnew" in path.parts or "c-api" in path.parts:
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        paragraphs = []
-        for block in re.split(r"\n\s*\n", text):
-            if block.startswith((" ", "..", "\t")) or ">>>" in block:
-                continue  # code, directive bodies, examples
-            lines = [line for line in block.splitlines() if not re.fullmatch(r"[=*#~^-]+", line)]
-            paragraph = _plain_text(_RST_ROLE.sub(r"\1", " ".join(lines)).replace("``", ""))
-            if _is_prose(paragraph):
-                paragraphs.append(paragraph.rstrip(":") + ("." if paragraph.endswith(":") else ""))
+        paragraphs = rst_paragraphs(path.read_text(encoding="utf-8", errors="replace"))
         if paragraphs:
             yield "\n".join(paragraphs)
+
+
+def rst_paragraphs(text: str) -> list[str]:
+    """The prose paragraphs of a reStructuredText page as plain text, without code, directive
+    bodies, examples, heading underlines or markup roles."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        if block.startswith((" ", "..", "\t")) or ">>>" in block:
+            continue  # code, directive bodies, examples
+        lines = [line for line in block.splitlines() if not re.fullmatch(r"[=*#~^-]+", line)]
+        paragraph = _plain_text(_RST_ROLE.sub(r"\1", " ".join(lines)).replace("``", ""))
+        if _is_prose(paragraph):
+            paragraphs.append(paragraph.rstrip(":") + ("." if paragraph.endswith(":") else ""))
+    return paragraphs
 
 
 _RST_ROLE = re.compile(r":[\w:]+:`!?~?([^`<]*?)\s*(?:<[^`]*>)?`_*")

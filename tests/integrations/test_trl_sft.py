@@ -9,6 +9,13 @@ pytest.importorskip("trl")
 
 import datasets  # noqa: E402
 import torch  # noqa: E402
+from trl import SFTConfig  # noqa: E402
+from trl.trainer.utils import add_fused_lm_head  # noqa: E402
+
+from mssr.errors import ConfigError  # noqa: E402
+from mssr.integrations import ContinualTask  # noqa: E402
+from mssr.integrations.transformers import per_example_losses  # noqa: E402
+from mssr.integrations.trl import ReplaySFTTrainer  # noqa: E402
 from runs import (  # noqa: E402
     assert_same_observations,
     continual_inputs,
@@ -17,13 +24,6 @@ from runs import (  # noqa: E402
     run_engine,
     training_arguments,
 )
-from trl import SFTConfig  # noqa: E402
-from trl.trainer.utils import add_fused_lm_head  # noqa: E402
-
-from mssr.errors import ConfigError  # noqa: E402
-from mssr.integrations import ContinualTask  # noqa: E402
-from mssr.integrations.transformers import per_example_losses  # noqa: E402
-from mssr.integrations.trl import ReplaySFTTrainer  # noqa: E402
 
 
 def sft_config(config, output_dir, **overrides) -> SFTConfig:
