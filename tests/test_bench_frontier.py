@@ -215,3 +215,18 @@ def test_dry_run_lists_the_runs_and_trains_nothing(tmp_path, capsys):
     assert out[-1] == "114 runs"  # 3 seeds x (9 arms x 4 budgets + none + joint)
     assert sum("uniform" in line and "budget 0.03" in line for line in out) == 3
     assert not any(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize("regime", ["lora", "full"])
+def test_the_realtext_suite_runs_every_arm_on_its_eight_tasks(regime, tmp_path, capsys):
+    args = bench.parse_args(["--regime", regime, "--suite", "realtext"])
+    assert args.output.name == f"realtext-{regime}"
+    runs = bench.plan_runs(args.config, tmp_path, ["none", "uniform"], {0.03: 72}, [0],
+                           ["default"], list(args.suite_overrides))
+    for run in runs:
+        assert run.config.suite.name == "realtext" and run.config.suite.num_tasks is None
+        assert run.config.lora.enabled == (regime == "lora")
+        assert run.config.model.max_length == 128
+    bench.main(["--regime", regime, "--suite", "realtext", "--dry-run", "--seeds", "0",
+                "--output", str(tmp_path)])
+    assert capsys.readouterr().out.splitlines()[-1] == "38 runs"  # 9 arms x 4 budgets + 2
