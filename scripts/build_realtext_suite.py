@@ -35,7 +35,9 @@ from mssr.data.suites import realtext  # noqa: E402
 from mssr.data.suites.materialize import write_jsonl  # noqa: E402
 
 EVAL_SHARE = 4  # one document in EVAL_SHARE goes to the evaluation pool
-MAX_WORDS = 40  # passages are cut to this many words so a record fits the config's max_length
+# Passages are cut to this many words and characters, and NAME lines to their first names, so
+# that a record fits the config's max_length (128 tokens) whole.
+MAX_WORDS, MAX_CHARACTERS, MAX_NAMES = 40, 200, 3
 
 
 def normalised(text: str) -> str:
@@ -47,9 +49,13 @@ def is_eval_document(source: str, key: str) -> bool:
     return zlib.crc32(f"{source}:{key}".encode()) % EVAL_SHARE == 0
 
 
-def cut(text: str, words: int = MAX_WORDS) -> str:
-    parts = text.split()
-    return text if len(parts) <= words else " ".join(parts[:words]) + " ..."
+def cut(text: str) -> str:
+    """The text's first MAX_WORDS words within MAX_CHARACTERS, with " ..." where it was cut."""
+    parts = text.split()[:MAX_WORDS]
+    while len(" ".join(parts)) > MAX_CHARACTERS and len(parts) > 1:
+        parts.pop()
+    kept = " ".join(parts)
+    return text if kept == text else kept + " ..."
 
 
 def split_task(source: str, items: Iterable[tuple[str, str, dict]], seed: int, eval_count: int,
@@ -134,16 +140,18 @@ def wordnet_items(nouns: list[sources.Document], verbs: list[sources.Document]):
 
 def man_items(pages: list[sources.Document]):
     """The section of a page from its NAME line; the name a DESCRIPTION paragraph documents
-    (pages whose paragraph says the name as a word)."""
+    (the page's first paragraph that says the name as a word, within the cut)."""
     section_items, name_items = [], []
     for page in pages:
         kind = realtext.MAN_SECTIONS[page.labels["section"]]
-        name_line = f"{', '.join(page.labels['names'])} - {page.labels['summary']}"
+        name_line = f"{', '.join(page.labels['names'][:MAX_NAMES])} - {page.labels['summary']}"
         section_items.append((page.key, kind, classification("manpage_sections", name_line,
                                                              kind)))
         name = page.labels["name"]
-        if re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", cut(page.text)):
-            name_items.append((page.key, name, classification("manpage_names", page.text,
+        naming = re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w])")
+        paragraph = next((p for p in page.labels["paragraphs"] if naming.search(cut(p))), None)
+        if paragraph is not None:
+            name_items.append((page.key, name, classification("manpage_names", paragraph,
                                                               name)))
     return {"manpage_sections": section_items, "manpage_names": name_items}
 

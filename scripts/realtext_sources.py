@@ -26,6 +26,7 @@ from base_model_corpus import SourceMissing, rst_paragraphs
 APT_LISTS = Path("/var/lib/apt/lists")
 WORDNET_DIR = Path("/usr/share/wordnet")
 MAN_DIR = Path("/usr/share/man")
+MAN_PARAGRAPHS = 6  # DESCRIPTION paragraphs kept per page
 PYTHON_LIBRARY_DIR = Path("/usr/share/doc/python3.11/html/_sources/library")
 
 
@@ -104,15 +105,17 @@ def wordnet_synsets(part: str, directory: Path = WORDNET_DIR) -> Iterator[Docume
 def man_pages(sections: tuple[str, ...] = ("2", "3", "4", "5", "7"),
               directory: Path = MAN_DIR) -> Iterator[Document]:
     """The Linux man-pages project's pages (their `.TH` line names the project) in these
-    sections: text = the first paragraph of DESCRIPTION; labels `section`, `name`, `names`
-    and `summary` (the NAME line after the dash)."""
+    sections under a licence that is not the GPL (the project ships no GPL text): text = the
+    first paragraph of DESCRIPTION; labels `section`, `name`, `names`, `summary` (the NAME
+    line after the dash) and `licence` (the page's SPDX identifier)."""
     found = False
     for section in sections:
         for path in sorted((directory / f"man{section}").glob("*.gz")):
             page = parse_man_page(gzip.decompress(path.read_bytes()).decode("utf-8", "replace"))
             if page is not None:
                 found = True
-                yield page
+                if not page.labels["licence"].startswith("GPL"):
+                    yield page
     if not found:
         raise SourceMissing(f"no Linux man-pages under {directory}: "
                             "apt-get install manpages manpages-dev")
@@ -133,12 +136,15 @@ def parse_man_page(source: str) -> Document | None:
         return None
     names_part, summary = name_line.split(" - ", 1)
     names = [name.strip() for name in names_part.split(",") if name.strip()]
-    paragraph = _first_paragraph(sections["DESCRIPTION"])
-    if not paragraph or len(paragraph.split()) < 8:
+    paragraphs = [p for p in _paragraphs(sections["DESCRIPTION"]) if len(p.split()) >= 8]
+    if not paragraphs:
         return None
-    return Document(key=f"{header.group(1)}.{header.group(2)}", text=paragraph,
+    licence = re.search(r"SPDX-License-Identifier:\s*(\S+)", source)
+    return Document(key=f"{header.group(1)}.{header.group(2)}", text=paragraphs[0],
                     labels={"section": header.group(2)[0], "name": header.group(1),
-                            "names": names, "summary": summary.strip()})
+                            "names": names, "summary": summary.strip(),
+                            "licence": licence.group(1) if licence else "unknown",
+                            "paragraphs": paragraphs[:MAN_PARAGRAPHS]})
 
 
 def _man_sections(source: str) -> dict[str, list[str]]:
@@ -153,15 +159,19 @@ def _man_sections(source: str) -> dict[str, list[str]]:
     return sections
 
 
-def _first_paragraph(lines: list[str]) -> str:
-    words: list[str] = []
+def _paragraphs(lines: list[str]) -> list[str]:
+    """The running-text paragraphs of a section (text between paragraph and layout macros)."""
+    paragraphs, words = [], []
     for line in lines:
-        if re.match(r"^\.(PP|P|LP|TP|IP|SS|in|RS|RE|nf|EX|TS|HP|\s*$)", line):
+        if re.match(r"^\.(PP|P|LP|TP|IP|SS|in|RS|RE|nf|fi|EX|EE|TS|TE|HP|\s*$)", line):
             if words:
-                break
+                paragraphs.append(re.sub(r"\s+", " ", " ".join(words)).strip())
+            words = []
             continue
         words.append(_roff_text(line))
-    return re.sub(r"\s+", " ", " ".join(words)).strip()
+    if words:
+        paragraphs.append(re.sub(r"\s+", " ", " ".join(words)).strip())
+    return [paragraph for paragraph in paragraphs if paragraph]
 
 
 _ROFF_ESCAPES = {r"\-": "-", r"\(aq": "'", r"\(dq": '"', r"\(em": " - ", r"\(en": "-",

@@ -3,6 +3,7 @@ split (no evaluation document in training), the shipped data and its listing."""
 
 from __future__ import annotations
 
+import gzip
 import json
 import sys
 from pathlib import Path
@@ -41,6 +42,7 @@ WORDNET_NOUNS = (
     '"she loves her cat"  \n'
     "02958343 06 n 01 car 0 000 | a motor vehicle with four wheels  \n")
 MAN_PAGE = r""".\" Copyright (C) 1992 Drew Eckhardt
+.\" SPDX-License-Identifier: Linux-man-pages-copyleft
 .TH open 2 2023-02-05 "Linux man-pages 6.03"
 .SH NAME
 open, openat, creat \- open and possibly create a file
@@ -86,12 +88,22 @@ def test_wordnet_synsets_carry_their_lexicographer_category(tmp_path):
 def test_man_page_roff_gives_section_names_summary_and_first_paragraph():
     page = sources.parse_man_page(MAN_PAGE)
     assert page.key == "open.2"
+    first = ("The open() system call opens the file specified by pathname. If the specified "
+             "file does not exist, it may optionally be created by open().")
     assert page.labels == {"section": "2", "name": "open", "names": ["open", "openat", "creat"],
-                           "summary": "open and possibly create a file"}
-    assert page.text == ("The open() system call opens the file specified by pathname. If the "
-                         "specified file does not exist, it may optionally be created by open().")
+                           "summary": "open and possibly create a file",
+                           "licence": "Linux-man-pages-copyleft", "paragraphs": [first]}
+    assert page.text == first  # "A second paragraph." is too short to be prose
     assert sources.parse_man_page(".so man2/open.2\n") is None
     assert sources.parse_man_page(MAN_PAGE.replace("Linux man-pages", "GNU coreutils")) is None
+
+
+def test_man_pages_under_the_gpl_are_left_out(tmp_path):
+    (tmp_path / "man2").mkdir()
+    for name, licence in (("open", "Linux-man-pages-copyleft"), ("close", "GPL-2.0-or-later")):
+        page = MAN_PAGE.replace("Linux-man-pages-copyleft", licence).replace("open", name)
+        (tmp_path / "man2" / f"{name}.2.gz").write_bytes(gzip.compress(page.encode()))
+    assert [page.key for page in sources.man_pages(("2",), tmp_path)] == ["open.2"]
 
 
 def test_python_library_pages_label_paragraphs_with_module_and_chapter(tmp_path):

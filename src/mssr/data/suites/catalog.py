@@ -100,7 +100,7 @@ SUITES: dict[str, SuiteInfo] = {
                     "two generated answers and one multiple choice",
         orders={"default": REALTEXT_ORDER, "reverse": REALTEXT_ORDER[::-1],
                 "shuffled": REALTEXT_SHUFFLED, "by_source": REALTEXT_BY_SOURCE},
-        tasks=REALTEXT_TASKS, train_examples=500, eval_examples=150),
+        tasks=REALTEXT_TASKS, train_examples=400, eval_examples=150),
 }
 
 

@@ -32,8 +32,8 @@ PYTHON_CHAPTERS = {"Generic Operating System Services": "operating system",
 DEBIAN = ("Debian 12 (bookworm) main archive index, `Packages` (apt-get update)",
           "each package's own licence (DFSG-free); index metadata")
 WORDNET = ("WordNet 3.0, `wordnet-base`", "WordNet 3.0 licence")
-MANPAGES = ("Linux man-pages 6.03, `manpages` and `manpages-dev`",
-            "Linux man-pages copyleft (per page: GPL, BSD, MIT or verbatim)")
+MANPAGES = ("Linux man-pages 6.03, `manpages` and `manpages-dev` (pages not under the GPL)",
+            "per page: Linux-man-pages-copyleft, BSD or MIT")
 PYTHON_DOCS = ("Python 3.11 library reference, `python3.11-doc`", "PSF-2.0")
 
 
