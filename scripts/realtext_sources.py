@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from base_model_corpus import SourceMissing, rst_paragraphs
+from base_model_corpus import SourceMissing, rst_paragraphs, wordnet_synset_lines
 
 APT_LISTS = Path("/var/lib/apt/lists")
 WORDNET_DIR = Path("/usr/share/wordnet")
@@ -82,24 +82,11 @@ def _read_index(path: Path) -> str:
 def wordnet_synsets(part: str, directory: Path = WORDNET_DIR) -> Iterator[Document]:
     """Every synset of `data.<part>` with its first definition: labels `category` (the
     lexicographer file without its part of speech, e.g. `animal`) and `words`."""
-    data = directory / f"data.{part}"
-    if not data.is_file():
-        raise SourceMissing(f"WordNet is missing ({data}): apt-get install wordnet-base")
-    with data.open(encoding="utf-8") as lines:
-        for line in lines:
-            if line.startswith("  ") or "|" not in line:  # the licence header
-                continue
-            fields, gloss = line.split("|", 1)
-            columns = fields.split()
-            count = int(columns[3], 16)
-            words = [re.sub(r"\(\w+\)$", "", columns[4 + 2 * i]).replace("_", " ")
-                     for i in range(count)]
-            definitions = [p.strip() for p in gloss.split(";")
-                           if p.strip() and not p.strip().startswith('"')]
-            if definitions:
-                category = LEXICOGRAPHER_FILES[int(columns[1])].split(".", 1)[1]
-                yield Document(key=f"{part}:{columns[0]}", text=definitions[0],
-                               labels={"category": category, "words": words})
+    for synset in wordnet_synset_lines(part, directory):
+        if synset.definitions:
+            category = LEXICOGRAPHER_FILES[synset.lexicographer_file].split(".", 1)[1]
+            yield Document(key=f"{part}:{synset.offset}", text=synset.definitions[0],
+                           labels={"category": category, "words": synset.words})
 
 
 def man_pages(sections: tuple[str, ...] = ("2", "3", "4", "5", "7"),
