@@ -1,7 +1,8 @@
 """The replay-efficiency frontier: AP and BWT against replayed examples, for every replay arm at
 several budgets, through the same engine (issue 11, items 5 and 6).
 
-    python benchmarks/bench_frontier.py --regime lora|full [--config FILE] [--tasks N]
+    python benchmarks/bench_frontier.py --regime lora|full [--suite default|realtext]
+        [--config FILE] [--tasks N]
         [--steps N] [--budgets 0.01 0.03 0.1 0.3] [--arms ...] [--orders default]
         [--seeds 0 1 2] [--jobs N] [--output runs/frontier/REGIME] [--dry-run] [--report-only]
         [key=value ...]
@@ -39,6 +40,16 @@ from mssr.report.markdown import MISSING, format_amount, format_score, markdown_
 from mssr.run_config import RunConfig, load_config
 
 REGIME_CONFIGS = {"lora": CONFIGS_DIR / "demo.yaml", "full": CONFIGS_DIR / "demo-full.yaml"}
+SUITE_SETTINGS: dict[str, dict[str, tuple[Path, tuple[str, ...]]]] = {
+    "default": {regime: (path, ()) for regime, path in REGIME_CONFIGS.items()},
+    "realtext": {"lora": (CONFIGS_DIR / "realtext.yaml", ()),
+                 "full": (CONFIGS_DIR / "demo-full.yaml",
+                          ("suite.name=realtext", "suite.order=default", "suite.num_tasks=null",
+                           "model.max_length=128"))},
+}
+"""Each suite's base config and overrides per regime: the default suite runs the demo configs;
+`realtext` runs configs/realtext.yaml in the LoRA regime and demo-full.yaml's full fine-tuning
+settings on all 8 realtext tasks (at realtext.yaml's max_length) in the full regime."""
 DEFAULT_BUDGETS = (0.01, 0.03, 0.1, 0.3)
 
 TODAY_LAWS = ("replay.sampler.law=risk_softmax", "replay.memory.loss_norm=none",
@@ -375,6 +386,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--regime", choices=sorted(REGIME_CONFIGS), required=True,
                         help="lora: the ready config demo; full: demo-full")
+    parser.add_argument("--suite", choices=sorted(SUITE_SETTINGS), default="default",
+                        help="task suite: default (the demo configs) or realtext (the ready "
+                             "config realtext; full regime: demo-full's settings)")
     parser.add_argument("--config", type=Path, help="base settings instead of the regime's")
     parser.add_argument("--tasks", type=int, help="first N tasks of each order")
     parser.add_argument("--steps", type=int, help="train.steps_per_task")
@@ -395,8 +409,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for name in ("tasks", "steps", "jobs"):
         if getattr(args, name) is not None and getattr(args, name) < 1:
             parser.error(f"--{name} must be >= 1")
-    args.config = args.config or REGIME_CONFIGS[args.regime]
-    args.output = args.output or Path("runs/frontier") / args.regime
+    suite_config, args.suite_overrides = SUITE_SETTINGS[args.suite][args.regime]
+    if args.config is not None:
+        args.suite_overrides = ()
+    args.config = args.config or suite_config
+    prefix = "" if args.suite == "default" else f"{args.suite}-"
+    args.output = args.output or Path("runs/frontier") / f"{prefix}{args.regime}"
     args.arms = list(dict.fromkeys(args.arms))  # the table's order: none, ..., joint
     args.arms.sort(key=list(ARMS).index)
     args.budgets = list(dict.fromkeys(args.budgets))
@@ -408,7 +426,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parse_args(argv)
     script = Path(__file__).resolve()
     command = shlex.join(["python", f"{script.parent.name}/{script.name}", *argv])
-    overrides = [*args.overrides,
+    overrides = [*args.suite_overrides, *args.overrides,
                  *([f"suite.num_tasks={args.tasks}"] if args.tasks else []),
                  *([f"train.steps_per_task={args.steps}"] if args.steps else [])]
     base = load_config(args.config, overrides)
@@ -449,7 +467,8 @@ def main(argv: list[str] | None = None) -> None:
     markdown = render_markdown(records, args.arms, args.budgets, per_task,
                                (args.orders[0], args.seeds[0]), command)
     args.output.mkdir(parents=True, exist_ok=True)
-    frontier = {"command": command, "regime": args.regime, "config": str(args.config),
+    frontier = {"command": command, "regime": args.regime, "suite": args.suite,
+                "config": str(args.config),
                 "overrides": overrides, "orders": args.orders, "seeds": args.seeds,
                 "tasks": tasks,
                 "steps_per_task": base.train.steps_per_task,

@@ -29,6 +29,7 @@ from __future__ import annotations
 import gzip
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -61,32 +62,51 @@ def wordnet_documents(directory: Path = WORDNET_DIR) -> Iterator[str]:
     """One document per WordNet synset: its words with their part of speech, the definition,
     the synonyms and the usage examples, in the order of WordNet's data files."""
     for suffix, part in PARTS_OF_SPEECH.items():
-        path = directory / f"data.{suffix}"
-        if not path.is_file():
-            raise SourceMissing(f"WordNet is missing ({path}): apt-get install wordnet-base")
-        with path.open(encoding="utf-8") as lines:
-            for line in lines:
-                if line.startswith("  ") or "|" not in line:  # the licence header
-                    continue
-                document = _synset_document(line, part)
-                if document:
-                    yield document
+        for synset in wordnet_synset_lines(suffix, directory):
+            document = _synset_document(synset, part)
+            if document:
+                yield document
 
 
-def _synset_document(line: str, part: str) -> str:
+@dataclass(frozen=True)
+class Synset:
+    """One line of a WordNet data file: offset, lexicographer file number, words,
+    definitions and usage examples."""
+
+    offset: str
+    lexicographer_file: int
+    words: list[str]
+    definitions: list[str]
+    examples: list[str]
+
+
+def wordnet_synset_lines(suffix: str, directory: Path = WORDNET_DIR) -> Iterator[Synset]:
+    """Every synset of `data.<suffix>` (noun, verb, adj, adv), in the file's order."""
+    path = directory / f"data.{suffix}"
+    if not path.is_file():
+        raise SourceMissing(f"WordNet is missing ({path}): apt-get install wordnet-base")
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith("  ") or "|" not in line:  # the licence header
+                continue
+            fields, gloss = line.split("|", 1)
+            columns = fields.split()
+            count = int(columns[3], 16)
+            words = [re.sub(r"\(\w+\)$", "", columns[4 + 2 * i]).replace("_", " ")
+                     for i in range(count)]
+            pieces = [piece.strip() for piece in gloss.split(";")]
+            yield Synset(columns[0], int(columns[1]), words,
+                         [p for p in pieces if p and not p.startswith('"')],
+                         [p.strip('"').strip() for p in pieces if p.startswith('"')])
+
+
+def _synset_document(synset: Synset, part: str) -> str:
     """The synset as a dictionary entry, or (one synset in four) as a short chat about it."""
-    fields, gloss = line.split("|", 1)
-    columns = fields.split()
-    count = int(columns[3], 16)
-    words = [re.sub(r"\(\w+\)$", "", columns[4 + 2 * i]).replace("_", " ")
-             for i in range(count)]
-    pieces = [piece.strip() for piece in gloss.split(";")]
-    definitions = [p for p in pieces if p and not p.startswith('"')]
-    examples = [p.strip('"').strip() for p in pieces if p.startswith('"')]
+    words, definitions, examples = synset.words, synset.definitions, synset.examples
     if not definitions:
         return ""
     definition = "; ".join(definitions)
-    if int(columns[0]) % 4 == 0:
+    if int(synset.offset) % 4 == 0:
         return (f"User: What does the {part} {words[0]} mean?\n"
                 f"Assistant: {_sentence(definition)}")
     lines = [f"{words[0]} ({part}): {definition}."]
@@ -120,17 +140,23 @@ def python_docs_documents(directory: Path = PYTHON_DOCS_DIR) -> Iterator[str]:
     for path in sorted(directory.rglob("*.rst.txt")):
         if "whatsnew" in path.parts or "c-api" in path.parts:
             continue
-        text = path.read_text(encoding="utf-8", errors="replace")
-        paragraphs = []
-        for block in re.split(r"\n\s*\n", text):
-            if block.startswith((" ", "..", "\t")) or ">>>" in block:
-                continue  # code, directive bodies, examples
-            lines = [line for line in block.splitlines() if not re.fullmatch(r"[=*#~^-]+", line)]
-            paragraph = _plain_text(_RST_ROLE.sub(r"\1", " ".join(lines)).replace("``", ""))
-            if _is_prose(paragraph):
-                paragraphs.append(paragraph.rstrip(":") + ("." if paragraph.endswith(":") else ""))
+        paragraphs = rst_paragraphs(path.read_text(encoding="utf-8", errors="replace"))
         if paragraphs:
             yield "\n".join(paragraphs)
+
+
+def rst_paragraphs(text: str) -> list[str]:
+    """The prose paragraphs of a reStructuredText page as plain text, without code, directive
+    bodies, examples, heading underlines or markup roles."""
+    paragraphs = []
+    for block in re.split(r"\n\s*\n", text):
+        if block.startswith((" ", "..", "\t")) or ">>>" in block:
+            continue  # code, directive bodies, examples
+        lines = [line for line in block.splitlines() if not re.fullmatch(r"[=*#~^-]+", line)]
+        paragraph = _plain_text(_RST_ROLE.sub(r"\1", " ".join(lines)).replace("``", ""))
+        if _is_prose(paragraph):
+            paragraphs.append(paragraph.rstrip(":") + ("." if paragraph.endswith(":") else ""))
+    return paragraphs
 
 
 _RST_ROLE = re.compile(r":[\w:]+:`!?~?([^`<]*?)\s*(?:<[^`]*>)?`_*")

@@ -15,11 +15,22 @@
 Seeds are fixed (numpy Generator, torch.manual_seed and a torch.Generator for the batches) and
 torch uses --threads threads. Every --checkpoint-every steps the training state is saved under
 --work-dir; a rerun with the same arguments resumes from it and ends with the same weights.
+The tokenized corpus and the tokenizer are kept in --work-dir too (corpus.pt, tokenizer/), so a
+resumed build trains on exactly the blocks it started with even if the installed sources
+changed since (Debian's package index moves with point releases).
+
+--realtext-texts adds the texts (never the labels) of the `realtext` suite's sources that the
+corpus lacks: every Debian package's one-line description (without its name or section) and
+the first DESCRIPTION paragraph of every Linux man-pages page (without its NAME line or
+section); WordNet and the Python documentation are in the corpus already. --snapshot-every
+saves the model as it stands every N steps under --work-dir/snapshots/step-N, for learning
+curves (`mssr run configs/realtext.yaml model.path=<snapshot>`).
 """
 
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import math
 import shutil
@@ -29,6 +40,7 @@ from pathlib import Path
 
 import base_model_corpus
 import numpy as np
+import realtext_sources
 import torch
 from base_model_corpus import SourceMissing
 
@@ -86,7 +98,57 @@ def build_model(tokenizer, args: argparse.Namespace):
     return LlamaForCausalLM(config)
 
 
-def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace) -> tuple[float, float]:
+def realtext_texts() -> dict[str, list[str]]:
+    """The realtext suite's Debian and man-page texts, without labels, each text once."""
+    descriptions = dict.fromkeys(d.text for d in realtext_sources.debian_packages())
+    paragraphs = dict.fromkeys(d.text for d in realtext_sources.man_pages())
+    return {"debian": list(descriptions), "manpages": list(paragraphs)}
+
+
+CORPUS_ARGUMENTS = ("seed", "templated", "vocab_size", "block", "realtext_texts")
+
+
+def prepare_corpus(args: argparse.Namespace):
+    """(tokenizer, blocks, source rows of the model card): built from the sources and saved in
+    --work-dir, or loaded from there when a build resumes."""
+    from transformers import AutoTokenizer
+
+    saved = args.work_dir / "corpus.pt"
+    recipe = {name: getattr(args, name) for name in CORPUS_ARGUMENTS}
+    if saved.is_file():
+        state = torch.load(saved, weights_only=False)
+        if state["recipe"] != recipe:
+            sys.exit(f"build_base_model: {saved} was built with {state['recipe']}, not "
+                     f"{recipe}: use another --work-dir")
+        print("corpus and tokenizer loaded from the work directory", flush=True)
+        return AutoTokenizer.from_pretrained(args.work_dir / "tokenizer"), state["blocks"], \
+            state["source_rows"]
+    sources = base_model_corpus.build_corpus(args.seed, args.templated)
+    if args.realtext_texts:
+        sources |= realtext_texts()
+    corpus = shuffled_documents(sources, args.seed)
+    tokenizer = train_tokenizer(corpus, args.vocab_size)
+    blocks = pack(corpus, tokenizer, args.block)
+    rows = source_rows(sources, tokenizer)
+    tokenizer.save_pretrained(args.work_dir / "tokenizer")
+    torch.save({"blocks": blocks, "source_rows": rows, "recipe": recipe}, saved.with_suffix(".tmp"))
+    saved.with_suffix(".tmp").replace(saved)
+    return tokenizer, blocks, rows
+
+
+def save_model(model, tokenizer, output: Path) -> None:
+    """Half-precision safetensors (loaded as float32 by default) and the tokenizer."""
+    if output.exists():
+        shutil.rmtree(output)
+    half = copy.deepcopy(model).to(torch.float16)  # the training model keeps its precision
+    half.save_pretrained(output, safe_serialization=True)
+    half.config.dtype = torch.float32  # half-precision file, loaded as float32 by default
+    half.config.save_pretrained(output)
+    tokenizer.save_pretrained(output)
+
+
+def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace,
+             tokenizer=None) -> tuple[float, float]:
     """AdamW with linear warm-up and cosine decay to a tenth of the peak, resumable from the
     checkpoint in --work-dir; returns the mean loss of the last LOSS_WINDOW steps and the
     training seconds (over every resumed part)."""
@@ -125,13 +187,20 @@ def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace) -> tuple[flo
         if step % 50 == 0 or step == args.steps - 1:
             print(f"step {step:5d}/{args.steps}  loss {loss.item():.3f}  "
                   f"{time.monotonic() - start:.0f}s", flush=True)
-        if args.checkpoint_every and (step + 1) % args.checkpoint_every == 0:
+        if args.snapshot_every and (step + 1) % args.snapshot_every == 0 and tokenizer:
+            save_model(model, tokenizer, args.work_dir / "snapshots" / f"step-{step + 1}")
+            model.train()
+        stopping = args.stop_after is not None and step + 1 == args.stop_after < args.steps
+        if stopping or args.checkpoint_every and (step + 1) % args.checkpoint_every == 0:
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
                      "step": step + 1, "recent": recent,
                      "seconds": earlier_seconds + time.monotonic() - start}
             torch.save(state, checkpoint.with_suffix(".tmp"))
             checkpoint.with_suffix(".tmp").replace(checkpoint)
+        if stopping:
+            print(f"stopped after step {step + 1} (checkpoint saved); rerun to go on", flush=True)
+            break
     return sum(recent) / len(recent), earlier_seconds + time.monotonic() - start
 
 
@@ -174,12 +243,18 @@ SOURCES = {"wordnet": ("WordNet 3.0 glosses and examples", "`wordnet-base`", "Wo
                       "public domain"),
            "python-docs": ("Python 3.11 documentation, prose paragraphs", "`python3.11-doc`",
                            "PSF-2.0"),
-           "templates": ("templated sentences and chats", "this repository", "Apache-2.0")}
+           "templates": ("templated sentences and chats", "this repository", "Apache-2.0"),
+           "debian": ("Debian 12 package one-line descriptions (no names or sections)",
+                      "apt's package index", "each package's licence"),
+           "manpages": ("Linux man-pages, first DESCRIPTION paragraphs (no NAME lines)",
+                        "`manpages`, `manpages-dev`", "Linux man-pages copyleft")}
 
 
 def source_rows(sources: dict[str, list[str]], tokenizer) -> str:
     rows = []
     for name, (what, package, licence) in SOURCES.items():
+        if name not in sources:
+            continue
         documents = sources[name]
         tokens = sum(len(ids) for ids in tokenizer(documents, add_special_tokens=False)[
             "input_ids"])
@@ -209,6 +284,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="torch threads (on 2 idle cores: 1.35 s a step with two, 2.12 with "
                              "one; on a shared CPU, use one)")
     parser.add_argument("--checkpoint-every", type=int, default=200)
+    parser.add_argument("--stop-after", type=int,
+                        help="save a checkpoint and exit after this step (a rerun goes on)")
+    parser.add_argument("--snapshot-every", type=int, default=0,
+                        help="save the model every N steps under work-dir/snapshots (0: never)")
+    parser.add_argument("--realtext-texts", action="store_true",
+                        help="add the realtext suite's Debian and man-page texts (no labels)")
     return parser.parse_args(argv)
 
 
@@ -217,35 +298,28 @@ def main(argv: list[str] | None = None) -> None:
     torch.set_num_threads(args.threads)
     torch.manual_seed(args.seed)
     began = time.monotonic()
+    args.work_dir.mkdir(parents=True, exist_ok=True)
     try:
-        sources = base_model_corpus.build_corpus(args.seed, args.templated)
+        tokenizer, blocks, rows = prepare_corpus(args)
     except SourceMissing as missing:
         sys.exit(f"build_base_model: {missing}")
-    corpus = shuffled_documents(sources, args.seed)
-    tokenizer = train_tokenizer(corpus, args.vocab_size)
-    blocks = pack(corpus, tokenizer, args.block)
-    print(f"corpus: {len(corpus):,} documents, {blocks.numel():,} tokens, "
-          f"vocabulary {len(tokenizer)}", flush=True)
+    print(f"corpus: {blocks.numel():,} tokens, vocabulary {len(tokenizer)}", flush=True)
     model = build_model(tokenizer, args)
     parameters = sum(p.numel() for p in model.parameters())
     print(f"model: {parameters:,} parameters", flush=True)
-    args.work_dir.mkdir(parents=True, exist_ok=True)
     (args.work_dir / "arguments.json").write_text(json.dumps(
         {k: str(v) for k, v in vars(args).items()}, indent=1), encoding="utf-8")
     prepared = time.monotonic() - began
-    loss, train_seconds = pretrain(model, blocks, args)
+    loss, train_seconds = pretrain(model, blocks, args, tokenizer)
+    if args.stop_after is not None and args.stop_after < args.steps:
+        return
     trained = time.monotonic()
-    if args.output.exists():
-        shutil.rmtree(args.output)
-    model.to(torch.float16).save_pretrained(args.output, safe_serialization=True)
-    model.config.dtype = torch.float32  # half-precision file, loaded as float32 by default
-    model.config.save_pretrained(args.output)
-    tokenizer.save_pretrained(args.output)
+    save_model(model, tokenizer, args.output)
     seen = args.steps * args.batch_size * args.block
     card = MODEL_CARD.format(
         hidden=args.hidden, layers=args.layers, heads=args.heads, mlp=args.mlp,
         parameters=parameters, vocab=len(tokenizer), tokens=blocks.numel(),
-        source_rows=source_rows(sources, tokenizer), steps=args.steps, batch=args.batch_size,
+        source_rows=rows, steps=args.steps, batch=args.batch_size,
         block=args.block, seen=seen, epochs=seen / blocks.numel(), lr=args.lr, seed=args.seed,
         threads=args.threads, minutes=train_seconds / 60,
         build_minutes=(prepared + train_seconds + time.monotonic() - trained) / 60,

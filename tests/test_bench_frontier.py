@@ -236,3 +236,19 @@ def test_the_bootstrap_interval_covers_the_mean_and_narrows_with_more_pairs():
     low, high = bench.bootstrap_interval(list(many))
     assert low < np.mean(many) < high and high - low < wide / 3
     assert bench.bootstrap_interval([0.01, 0.01]) == (0.01, 0.01)
+
+
+@pytest.mark.parametrize("regime", ["lora", "full"])
+def test_the_realtext_suite_runs_every_arm_on_its_eight_tasks(regime, tmp_path, capsys):
+    args = bench.parse_args(["--regime", regime, "--suite", "realtext"])
+    assert args.output.name == f"realtext-{regime}"
+    runs = bench.plan_runs(args.config, tmp_path, ["none", "uniform"], {0.03: 72}, [0],
+                           ["default"], list(args.suite_overrides))
+    for run in runs:
+        assert run.config.suite.name == "realtext" and run.config.suite.num_tasks is None
+        assert run.config.lora.enabled == (regime == "lora")
+        assert run.config.model.max_length == 128
+    bench.main(["--regime", regime, "--suite", "realtext", "--dry-run", "--seeds", "0",
+                "--output", str(tmp_path)])
+    budgeted = len(bench.ARMS) - len(bench.UNBUDGETED)
+    assert capsys.readouterr().out.splitlines()[-1] == f"{budgeted * 4 + 2} runs"

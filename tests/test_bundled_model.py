@@ -111,3 +111,18 @@ def test_tokenizer_round_trips_suite_text_in_few_tokens(tokenizer, suite_texts):
         assert tokenizer.unk_token_id not in ids
         assert tokenizer.decode(ids).strip() == text
         assert len(ids) <= MAX_TOKENS_PER_EXAMPLE, text
+
+
+@pytest.mark.parametrize("task", ["debian_sections", "debian_packages"])
+def test_scores_the_realtext_suite_in_both_of_its_record_formats(task, tokenizer):
+    from transformers import AutoModelForCausalLM
+
+    from mssr.data.loaders import load_examples
+    from mssr.data.suites import SUITES
+    from mssr.evaluation.scorers import score_task
+
+    info = SUITES["realtext"].tasks[task]
+    examples = load_examples(str(info.data / "eval.jsonl"), info.format).examples[:8]
+    model = AutoModelForCausalLM.from_pretrained(bundled_model_path())
+    result = score_task(model, tokenizer, examples, info.scorer, batch_size=8, max_new_tokens=4)
+    assert 0.0 <= result.score <= 1.0 and result.higher_is_better and result.tokens > 0

@@ -35,7 +35,7 @@ def test_default_suite_has_eleven_tasks_and_three_orders_of_them():
     assert set(suite.orders) == {"default", "reverse", "shuffled"}
     for order in suite.orders.values():
         assert sorted(order) == sorted(suite.tasks)
-    assert [info.name for info in list_suites()] == ["default"]
+    assert [info.name for info in list_suites()] == ["default", "realtext"]
 
 
 def test_demo_tasks_mix_formats_and_scorers():

@@ -8,8 +8,8 @@ import argparse
 def register(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("suites", help="list the built-in task suites or write them")
     parser.add_argument("--write", metavar="DIR", help="write the suite's JSONL files under DIR")
-    parser.add_argument("--suite", help="only this suite (default: every suite; --write: "
-                        "default)")
+    parser.add_argument("--suite", help="only this suite, with each task's source and licence "
+                        "(default: every suite; --write: default)")
     parser.add_argument("--order", help="only this order of the suite (--write: its tasks in "
                         "that order; default: default)")
     parser.add_argument("--seed", type=int, default=0, help="generation seed (default: 0)")
@@ -40,4 +40,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  order {name}: {' '.join(order)}")
         for name, task in info.tasks.items():
             print(f"  {name:20s} {task.format:16s} {task.scorer:16s} {task.description}")
+            if args.suite is not None:
+                print(f"  {'':20s} source: {task.source}" +
+                      (f"; licence: {task.licence}" if task.licence else ""))
     return 0

@@ -32,7 +32,8 @@ def check_suite(suite: SuiteConfig | None) -> None:
 
 def materialize(suite: SuiteConfig, root: Path, seed: int) -> list[TaskConfig]:
     """Write root/<suite>/<task>/{train,eval}.jsonl for the order's first `num_tasks` tasks and
-    return their TaskConfigs in that order."""
+    return their TaskConfigs in that order: generated from the seed, or (suites of real text)
+    the first records of the shipped files."""
     check_suite(suite)
     info, names = suite_order(suite.name, suite.order, suite.num_tasks)
     train_count = suite.train_examples or info.train_examples
@@ -41,12 +42,17 @@ def materialize(suite: SuiteConfig, root: Path, seed: int) -> list[TaskConfig]:
     configs = []
     for name in names:
         task = info.tasks[name]
-        rng = np.random.default_rng([seed, _stable_id(info.name), _stable_id(name)])
-        records = _distinct_records(task, world, rng, eval_count + train_count, name)
+        if task.data is not None:
+            eval_records = _shipped(task.data / "eval.jsonl", eval_count, name)
+            train_records = _shipped(task.data / "train.jsonl", train_count, name)
+        else:
+            rng = np.random.default_rng([seed, _stable_id(info.name), _stable_id(name)])
+            records = _distinct_records(task, world, rng, eval_count + train_count, name)
+            eval_records, train_records = records[:eval_count], records[eval_count:]
         directory = Path(root) / info.name / name
         train_path, eval_path = directory / "train.jsonl", directory / "eval.jsonl"
-        write_jsonl(eval_path, records[:eval_count])
-        write_jsonl(train_path, records[eval_count:])
+        write_jsonl(eval_path, eval_records)
+        write_jsonl(train_path, train_records)
         configs.append(TaskConfig(name=name, train=str(train_path), eval=str(eval_path),
                                   format=task.format, scorer=task.scorer))
     return configs
@@ -83,6 +89,17 @@ def _distinct_records(task: TaskInfo, world: World, rng: np.random.Generator, co
                 return records
     raise ConfigError("suite.train_examples", f"task {name!r} has fewer than {count} distinct "
                       "examples; ask for fewer train_examples or eval_examples")
+
+
+def _shipped(path: Path, count: int, name: str) -> list[dict]:
+    """The first `count` records of a shipped file (built by scripts/build_realtext_suite.py;
+    the same for every seed). Asking for more than it holds is an error."""
+    with path.open(encoding="utf-8") as lines:
+        records = [json.loads(line) for line in lines if line.strip()]
+    if count > len(records):
+        raise ConfigError("suite.train_examples", f"task {name!r} ships {len(records)} "
+                          f"records in {path.name}, asked for {count}")
+    return records[:count]
 
 
 def _stable_id(name: str) -> int:
