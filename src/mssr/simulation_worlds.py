@@ -45,20 +45,23 @@ class ExponentialWorld:
 
     def expected_loss(self, ids: np.ndarray, step: int) -> np.ndarray:
         """The loss `ids` would show at `step`, without noise and without reviewing them."""
-        task, row = np.divmod(ids, ID_STRIDE)
-        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
-        return 0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9))
+        return self._loss_and_retention(*np.divmod(ids, ID_STRIDE), step)[0]
 
     def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
         """Review `ids` at `step`; return the losses a trainer would observe."""
         task, row = np.divmod(ids, ID_STRIDE)
-        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
-        losses = (0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9))
-                  + rng.normal(0.0, self.noise, size=len(ids)))
+        loss, retention = self._loss_and_retention(task, row, step)
+        losses = loss + rng.normal(0.0, self.noise, size=len(ids))
         self.stability[task, row] = self.stability[task, row] * (
             1 + self.growth * (1 - retention)) + 1.0
         self.last_review[task, row] = step
         return np.maximum(losses, 0.0)
+
+    def _loss_and_retention(self, task: np.ndarray, row: np.ndarray,
+                            step: int) -> tuple[np.ndarray, np.ndarray]:
+        """The noise-free loss 0.3 d - log(R) of these examples at `step`, and R."""
+        retention = np.exp(-(step - self.last_review[task, row]) / self.stability[task, row])
+        return 0.3 * self.difficulty[task, row] - np.log(np.maximum(retention, 1e-9)), retention
 
 
 @dataclass
@@ -114,16 +117,21 @@ class TakeoverWorld:
         old = task < self.current
         fmt = self.format[task] * np.where(old, (1 - hazard - law.drift) ** max(
             step - self.now, 0), 1.0)
-        return np.where(self.learned[task, row], law.learned_loss + law.format_loss * (1 - fmt),
+        return self._loss(self.learned[task, row], fmt)
+
+    def _loss(self, learned: np.ndarray, fmt: np.ndarray) -> np.ndarray:
+        """Noise-free loss: a learned example's grows as its task's format `fmt` is lost; a
+        never-learned one's stays high."""
+        law = self.law
+        return np.where(learned, law.learned_loss + law.format_loss * (1 - fmt),
                         law.unlearned_loss)
 
     def train(self, ids: np.ndarray, step: int, rng: np.random.Generator) -> np.ndarray:
         """One step on `ids`: the losses it shows, then the formats it moves."""
         law = self.law
         task, row = np.divmod(ids, ID_STRIDE)
-        learned = self.learned[task, row]
-        losses = np.where(learned, law.learned_loss + law.format_loss * (1 - self.format[task]),
-                          law.unlearned_loss) + rng.normal(0.0, law.noise, size=len(ids))
+        losses = (self._loss(self.learned[task, row], self.format[task])
+                  + rng.normal(0.0, law.noise, size=len(ids)))
         replayed = np.bincount(task[task != self.current], minlength=len(self.format))
         hazard = law.takeover * np.exp(-(step - self.task_start) / law.takeover_steps)
         old = np.arange(len(self.format)) < self.current
