@@ -211,7 +211,7 @@ class ReplayDriver:
         decisions it drives) and the task's accuracy row `scores` are recorded."""
         progress, tracker = self.progress, self.strategy.tracker
         kept = self.strategy.end_task(progress.task)
-        unlearned = tracker.unlearned()[tracker.positions(kept)]
+        unlearned = tracker.unlearned(tracker.positions(kept))
         progress.buffer_learned.append({"task": progress.task, "buffered": len(kept),
                                         "learned": int(len(kept) - unlearned.sum())})
         if self.answers_targets and progress.task + 1 < len(self.tasks):

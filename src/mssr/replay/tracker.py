@@ -151,9 +151,10 @@ class MemoryTracker:
         keep = (rows >= 0) & np.isfinite(losses)
         return losses[keep] - self._columns["learned_loss"][rows[keep]]
 
-    def unlearned(self) -> np.ndarray:
-        """Per buffered example: never learned (learned loss above `memory.learned_loss`)."""
-        return self.column("learned_loss") > self.config.learned_loss
+    def unlearned(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
+        """Per buffered example (the given rows, all by default): never learned (learned loss
+        above `memory.learned_loss`)."""
+        return self.column("learned_loss")[rows] > self.config.learned_loss
 
     def _decay_losses(self, rows: np.ndarray) -> np.ndarray:
         """The loss that drives the decay of `rows` until their next review: the last observed
