@@ -7,7 +7,8 @@ exp(-y), at most 1). The tracker predicts c * x, with x = rate * (U - U_i) its u
 exponent and c a decay scale. A least-squares fit through the origin, shrunk to the prior
 c = 1 with weight w, gives c = (sum x y + w) / (sum x^2 + w): for the whole buffer ('global')
 or per task ('per_task'). Every measurement is also kept (thinned to at most MAX_PAIRS) so a
-run can show how well predicted retention tracked the observed one."""
+run can show how well predicted retention tracked the observed one; a review only queues its
+measurements, which are thinned in bulk (the kept set depends only on how many were seen)."""
 
 from __future__ import annotations
 
@@ -33,18 +34,23 @@ class RetentionCalibration:
         self.sum_xx = np.zeros(0)
         self.seen = 0
         self.stride = 1
+        self._queued: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self._queued_count = 0
         self._set_pairs(np.zeros(0), np.zeros(0), np.zeros(0, np.int64))
 
     @property
     def predicted(self) -> np.ndarray:
+        self._record_queued()
         return self._predicted[:self.kept]
 
     @property
     def observed(self) -> np.ndarray:
+        self._record_queued()
         return self._observed[:self.kept]
 
     @property
     def task(self) -> np.ndarray:
+        self._record_queued()
         return self._task[:self.kept]
 
     def scale(self, tasks: np.ndarray) -> np.ndarray | float:
@@ -60,9 +66,9 @@ class RetentionCalibration:
                 loss_now: np.ndarray, loss_then: np.ndarray) -> None:
         """Fold in one batch of reviews: uncalibrated exponents x, the retention the model
         predicted, and the losses now and at the last training of each example. The sums are
-        kept only where a scale is fitted ('off' never reads them)."""
-        tasks = np.asarray(tasks, np.int64)
-        observed_exponent = np.asarray(loss_now, float) - np.asarray(loss_then, float)
+        kept only where a scale is fitted ('off' never reads them). The arrays are kept as
+        given until recorded: pass arrays nobody changes afterwards."""
+        observed_exponent = loss_now - loss_then
         if self.mode != "off":
             sum_xy = np.bincount(tasks, exponent * observed_exponent)
             sum_xx = np.bincount(tasks, exponent**2)
@@ -72,13 +78,16 @@ class RetentionCalibration:
                     for sums in (self.sum_xy, self.sum_xx))
             self.sum_xy[:len(sum_xy)] += sum_xy
             self.sum_xx[:len(sum_xx)] += sum_xx
-        self._record(tasks, np.asarray(predicted, float), observed_exponent)
+        self._queued.append((tasks, predicted, observed_exponent))
+        self._queued_count += len(tasks)
+        if self._queued_count >= MAX_PAIRS:
+            self._record_queued()
 
     def summary(self) -> dict:
         """results.json's `calibration`: the recorded pairs, their agreement and the fit."""
         scale = (self.scale(np.arange(len(self.sum_xy))) if self.mode == "per_task"
                  else [self.scale(np.zeros(0, np.int64))])
-        error = np.abs(self.predicted - self.observed)
+        error = np.abs(self.predicted - self.observed)  # records the queued measurements
         return {"mode": self.mode, "measurements": self.seen,
                 "spearman": spearman(self.predicted, self.observed),
                 "mean_abs_error": float(error.mean()) if len(error) else None,
@@ -92,6 +101,7 @@ class RetentionCalibration:
                 "task": self.task.copy(), "seen": self.seen, "stride": self.stride}
 
     def load_state_dict(self, state: dict) -> None:
+        self._queued, self._queued_count = [], 0
         for name in ("sum_xy", "sum_xx"):
             setattr(self, name, np.asarray(state[name], float))
         self._set_pairs(np.asarray(state["predicted"], float),
@@ -102,11 +112,15 @@ class RetentionCalibration:
         return np.clip((sum_xy + self.prior) / np.maximum(sum_xx + self.prior, 1e-12),
                        *SCALE_RANGE)
 
-    def _record(self, tasks: np.ndarray, predicted: np.ndarray,
-                observed_exponent: np.ndarray) -> None:
-        """Keep every `stride`-th measurement; past MAX_PAIRS, drop every other kept one and
-        double the stride (deterministic, evenly spread over the run). The pairs live in
-        preallocated arrays thinned in place, so a review copies only the pairs it keeps."""
+    def _record_queued(self) -> None:
+        """Keep every `stride`-th queued measurement; past MAX_PAIRS, drop every other kept one
+        and double the stride (deterministic, evenly spread over the run). The pairs live in
+        preallocated arrays thinned in place."""
+        if not self._queued:
+            return
+        tasks, predicted, observed_exponent = (
+            np.concatenate(arrays) for arrays in zip(*self._queued, strict=True))
+        self._queued, self._queued_count = [], 0
         every = slice(-self.seen % self.stride, None, self.stride)
         self.seen += len(tasks)
         start, end = self.kept, self.kept + len(range(*every.indices(len(tasks))))

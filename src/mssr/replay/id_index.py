@@ -38,16 +38,19 @@ class IdIndex:
 
     def rows_of(self, ids: np.ndarray) -> np.ndarray:
         ids = np.asarray(ids, np.int64)
-        result = np.full(len(ids), -1, np.int64)
-        active = np.arange(len(ids))
         slots = self._hash(ids)
-        mask = len(self.rows) - 1
-        while len(active):
+        rows = self.rows[slots]
+        found = self.keys[slots] == ids
+        result = np.where(found, rows, -1)  # an empty slot (key 0, row -1) answers -1 for id 0
+        active = np.flatnonzero(~found & (rows >= 0))
+        slots, mask = slots[active], len(self.rows) - 1
+        while len(active):  # the few ids whose slot another id holds: probe the next slot
+            slots = (slots + 1) & mask
             rows = self.rows[slots]
             found = (rows >= 0) & (self.keys[slots] == ids[active])
             result[active[found]] = rows[found]
             going_on = (rows >= 0) & ~found
-            active, slots = active[going_on], (slots[going_on] + 1) & mask
+            active, slots = active[going_on], slots[going_on]
         return result
 
     def _hash(self, ids: np.ndarray) -> np.ndarray:

@@ -136,9 +136,12 @@ class MemoryTracker:
             np.maximum(columns["strength"][rows] * gain, config.min_strength),
             config.max_strength)
         columns["last_loss"][rows] = losses
-        columns["loss_ema"][rows] = (config.loss_ema * columns["loss_ema"][rows]
-                                     + (1.0 - config.loss_ema) * losses)
-        columns["decay_loss"][rows] = self._decay_losses(rows)
+        if config.loss_norm == "none":
+            columns["decay_loss"][rows] = losses
+        else:  # the loss EMA is kept only where it drives the decay
+            columns["loss_ema"][rows] = (config.loss_ema * columns["loss_ema"][rows]
+                                         + (1.0 - config.loss_ema) * losses)
+            columns["decay_loss"][rows] = self._decay_losses(rows)
         columns["last_review"][rows] = clock
         columns["reviews"][rows] += 1
         return len(rows)
