@@ -50,7 +50,7 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
                                         "mssr-append": "mssr", "mssr-adaptive": "mssr",
                                         "mssr-forgetting": "mssr-every-step",
-                                        "uniform-adaptive": "mssr-scheduler",
+                                        "uniform-adaptive": "adaptive",
                                         "uniform-self": "uniform"}.get(arm, arm)
         assert config.replay.targets == ("self" if arm == "uniform-self" else "stored")
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
@@ -143,11 +143,12 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
                                  {0.01: 16, 0.03: 48, 0.1: 160}, ("default", 0), "cmd")
     targets = text.split("### Targets")[1].split("###")[0]
     # 10%: seeds 1 and 2 pair up; AP gain (0.05 + 0.02) / 2 = 0.035, BWT (0.1 - 0.15) / 2 < 0
-    assert ("| 10% (160) | 2 | +0.035 | [+0.020, +0.050] | +0.020 | -0.025 | AP ≥ uniform "
+    # detectable: 2.8 x sd(0.05, 0.02) / sqrt(2) = 2.8 x 0.0212 / 1.414 = 0.042
+    assert ("| 10% (160) | 2 | +0.035 | [+0.020, +0.050] | +0.020 | 0.042 | -0.025 | AP ≥ "
+            "uniform +0.02, better BWT | **no** |") in targets
+    assert ("| 1% (16) | 1 | +0.000 | [+0.000, +0.000] | +0.000 | — | +0.000 | AP ≥ uniform "
             "+0.02, better BWT | **no** |") in targets
-    assert ("| 1% (16) | 1 | +0.000 | [+0.000, +0.000] | +0.000 | +0.000 | AP ≥ uniform +0.00 "
-            "| yes |") in targets
-    assert "| 3% (48) | 0 | — | — | — | — |" in targets
+    assert "| 3% (48) | 0 | — | — | — | — | — |" in targets
     why = text.split("### Why")[1]
     # all seeds, the tuning run's too
     assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why
@@ -158,7 +159,7 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     both = bench.render_markdown(records, ["uniform", "mssr-sampler", "mssr-every-step"], [0.1],
                                  {0.1: 160}, ("default", 0), "cmd").split("### Targets: ")[1:]
     assert [section.split(" ")[0] for section in both] == ["mssr-sampler", "mssr-every-step"]
-    assert "| 10% (160) | 1 | +0.100 | [+0.100, +0.100] | +0.100 | +0.200 |" in both[0]  # seed 2
+    assert "| 10% (160) | 1 | +0.100 | [+0.100, +0.100] | +0.100 | — | +0.200 |" in both[0]  # seed 2
     assert bench.learned_score([[0.5, 0.0], [0.2, 0.7]]) == 0.7
     assert bench.learned_score([[None] * 3, [None] * 3, [0.9, 1.0, 1.0]]) is None  # joint
     assert bench.learned_score([[0.5]]) is None

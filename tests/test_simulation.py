@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 
 import pytest
 
 from mssr.commands import simulate as simulate_command
 from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, ReplayConfig
-from mssr.simulation import LAW_ARMS, Arm, format_table, simulate
+from mssr.simulation import LAW_ARMS, Arm, format_table, simulate, simulate_strategy
 
 
 def test_every_strategy_runs_at_the_matched_budget():
@@ -81,3 +82,18 @@ def test_arms_parse_and_the_law_preset_runs_through_the_command(capsys):
     out = capsys.readouterr().out
     assert all(f"| {label} |" in out for label, _, _ in LAW_ARMS) and "| q25 |" in out
     assert "calibration Spearman" in out and "error vs true retention" in out
+
+
+@pytest.mark.parametrize("budget", [30, None])
+def test_the_adaptive_strategy_is_uniform_sampling_on_the_adaptive_law(budget):
+    """The shipped default `adaptive` replays exactly what `mssr-scheduler` does on
+    `schedule.law: adaptive` (the arm round 3's rule chose), with a budget and without one
+    (then both are allotted the geometric law's planned spend)."""
+    base = ReplayConfig()
+    by_law = dataclasses.replace(base, strategy="mssr-scheduler", schedule=dataclasses.replace(
+        base.schedule, law="adaptive"))
+    runs = [simulate_strategy(config, tasks=3, steps_per_task=60, batch_size=16,
+                              examples_per_task=40, seed=2, budget=budget, label="x")
+            for config in (dataclasses.replace(base, strategy="adaptive"), by_law)]
+    assert runs[0] == runs[1]
+    assert runs[0].replayed_examples > 0

@@ -16,7 +16,7 @@ from mssr.replay.schedulers import EveryStep, FixedInterval, MemorySchedule, Sch
 def test_the_facts_come_from_the_specs():
     assert STRATEGY_NAMES == tuple(SPECS)
     assert [name for name in STRATEGY_NAMES if spec_for(name).memory] == [
-        "mssr", "mssr-sampler", "mssr-every-step", "mssr-scheduler"]
+        "mssr", "mssr-sampler", "mssr-every-step", "mssr-scheduler", "adaptive"]
     assert [name for name in STRATEGY_NAMES if spec_for(name).adaptive_spend] == [
         "loss", "accuracy"]
     assert [name for name in STRATEGY_NAMES if not spec_for(name).replays] == ["none"]

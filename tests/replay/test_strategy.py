@@ -11,6 +11,7 @@ import pytest
 
 from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, build_strategy
+from mssr.replay.budget import with_allowance
 from mssr.replay.config import BaselineConfig, BufferConfig, ForeverConfig, ReplayConfig
 from mssr.replay.samplers import WeightedSampler, most_interfered
 
@@ -24,7 +25,7 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
     step = sum(1 for entry in log if entry[0] == "plan")
     for task in tasks:
         candidates = np.arange(TASK_SIZE, dtype=np.int64) + 1000 * task
-        strategy.start_task(task, step, candidates)
+        strategy.start_task(task, step, candidates, task_steps=STEPS)
         for _ in range(STEPS):
             probe = strategy.probe_ids(step)
             if probe is not None:
@@ -46,10 +47,12 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
 
 
 def config(name: str) -> ReplayConfig:
-    return ReplayConfig(strategy=name, buffer=BufferConfig(per_task=10),
-                        baseline=BaselineConfig(interval=5, probe_every=4, probe_size=6,
-                                                loss_delta=0.01, cooldown=3),
-                        forever=ForeverConfig(calibration_updates=4))
+    """`name`'s config as a trainer runs it (an adaptive law gets its allowance as its cap)."""
+    return with_allowance(ReplayConfig(
+        strategy=name, buffer=BufferConfig(per_task=10),
+        baseline=BaselineConfig(interval=5, probe_every=4, probe_size=6, loss_delta=0.01,
+                                cooldown=3), forever=ForeverConfig(calibration_updates=4)),
+        STEPS, BATCH)
 
 
 @pytest.mark.parametrize("name", STRATEGY_NAMES)

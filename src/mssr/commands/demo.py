@@ -1,16 +1,16 @@
 """`mssr demo`: the whole story on a laptop CPU. The bundled model learns five built-in tasks
-one after another without replay, with classic replay and with MSSR at the same replay
-budget; the comparison table and the reports show what was forgotten and what replay kept."""
+one after another without replay, with classic replay and with the shipped default at the
+same replay budget; the comparison table and the reports show what was forgotten and what replay kept."""
 
 from __future__ import annotations
 
 import argparse
 
-DEMO_STRATEGIES = ("none", "uniform", "mssr-every-step")  # MSSR as shipped: configs/demo.yaml
+DEMO_STRATEGIES = ("none", "uniform", "adaptive")  # the shipped default: configs/demo.yaml
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
-    parser = subparsers.add_parser("demo", help="the quick demo: forgetting, and MSSR fixing it",
+    parser = subparsers.add_parser("demo", help="the quick demo: forgetting, and replay fixing it",
                                    description=__doc__)
     parser.add_argument("--strategies", nargs="+", default=list(DEMO_STRATEGIES),
                         help="strategies to compare (default: %(default)s)")

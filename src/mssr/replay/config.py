@@ -226,7 +226,10 @@ class MirConfig(Section):
 class ReplayConfig(Section):
     """Which replay strategy to run and all its constants."""
 
-    strategy: str = help_field("mssr", "one of: " + ", ".join(STRATEGY_NAMES))
+    strategy: str = help_field(
+        "adaptive", "one of: " + ", ".join(STRATEGY_NAMES) + " ('adaptive', the default: "
+        "uniform sampling on the adaptive schedule law, as round 3's pre-registered rule "
+        "picked it; BENCHMARKS.md)")
     mode: Literal["replace", "append"] = help_field(
         "replace", "'replace': replayed examples take current-task slots of the batch; "
         "'append': they are added to a full batch of current-task examples")

@@ -15,6 +15,7 @@ from mssr.replay.forever import ForeverStrategy
 from mssr.replay.model_time import ModelTimeSchedule
 from mssr.replay.schedulers import (
     AccuracyTrigger,
+    AdaptiveSchedule,
     EveryStep,
     FixedInterval,
     LossTrigger,
@@ -77,6 +78,9 @@ register(StrategySpec("mssr", MemorySchedule, memory_sampler=True))
 register(StrategySpec("mssr-sampler", FixedInterval, memory_sampler=True))
 register(StrategySpec("mssr-every-step", EveryStep, memory_sampler=True))
 register(StrategySpec("mssr-scheduler", MemorySchedule))
+# the shipped default (round 3's rule, BENCHMARKS.md): uniform sampling on the adaptive law,
+# the same as `mssr-scheduler` with `schedule.law: adaptive`
+register(StrategySpec("adaptive", AdaptiveSchedule))
 register(StrategySpec("forever", ModelTimeSchedule, anchors=True, needs_update_norm=True,
                       shardable=False, strategy_class=ForeverStrategy))
 # MIR: uniform's every-step share, spent on the candidates a virtual step interferes with most;

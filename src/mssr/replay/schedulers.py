@@ -452,6 +452,30 @@ class AdaptiveSchedule(MemorySchedule):
 
     reads_forgetting = True
 
+    @classmethod
+    def from_config(cls, config: ReplayConfig) -> Scheduler:
+        """As a schedule kind of its own (the `adaptive` strategy) the law is always this one;
+        `schedule.law` is not read."""
+        return cls(config.schedule, config.budget_per_task)
+
+    @classmethod
+    def needs_allowance(cls, config: ReplayConfig) -> bool:
+        return True
+
+    @classmethod
+    def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
+                      batch_size: int) -> int | None:
+        """Planned, and allotted without a budget, what the geometric law with the same
+        constants spends (as `law: adaptive` under MemorySchedule)."""
+        geometric = dataclasses.replace(
+            config, schedule=dataclasses.replace(config.schedule, law="geometric"))
+        return MemorySchedule.planned_spend(geometric, steps_per_task, batch_size)
+
+    @classmethod
+    def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
+                     batch_size: int) -> ReplayConfig:
+        return config  # it spends the cap the caller sets, whatever it is
+
     def __init__(self, config: ScheduleConfig, budget: int | None = None):
         super().__init__(window=1)
         self._config = config
