@@ -61,10 +61,15 @@ def left_padded(batch: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
 
 
 @pytest.mark.parametrize("padding", ["right", "left"])
-def test_probe_drift_matches_the_first_answer_tokens_and_counts_prompts_and_generation(padding):
+def test_probe_drift_matches_the_first_answer_tokens_and_counts_prompts_and_generation(
+        engine_assets, padding):
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(engine_assets["model"])
+    assert (tokenizer.eos_token_id, tokenizer.pad_token_id) == (EOS, PAD)
     batch = collate(EXAMPLES, PAD)
     batches = [batch if padding == "right" else left_padded(batch)]
-    scores, tokens = scoring.probe_drift(MODEL, batches, answer_tokens=3, stops=[EOS], pad=PAD)
+    scores, tokens = scoring.probe_drift(MODEL, tokenizer, batches, answer_tokens=3)
     np.testing.assert_allclose(scores, [2 / 3, 1.0, 0.0])
     assert tokens == (3 + 2 + 4) + (3 + 2 + 1)  # prompts + generated up to a stop, at most 3
 

@@ -84,13 +84,15 @@ def probe_accuracy(model: torch.nn.Module, batches: Iterable[dict[str, torch.Ten
     return np.concatenate(right).astype(np.float64) if right else np.zeros(0)
 
 
-def probe_drift(model: torch.nn.Module, batches: Iterable[dict[str, torch.Tensor]],
-                answer_tokens: int, stops: list[int], pad: int) -> tuple[np.ndarray, int]:
+def probe_drift(model: torch.nn.Module, tokenizer: Any,
+                batches: Iterable[dict[str, torch.Tensor]],
+                answer_tokens: int) -> tuple[np.ndarray, int]:
     """The drift law's probe: per example of the batches, the share of its first
     min(`answer_tokens`, response length) response tokens that greedy decoding from its prompt
     (the tokens before its response) reproduces, position by position (a decode that stops
-    early misses the rest); and the tokens spent, prompts + generated. `model` generates
-    (`inference_model`)."""
+    early, at a stop token as the scorers' generation stops, misses the rest); and the tokens
+    spent, prompts + generated. `model` generates (`inference_model`)."""
+    stops, pad = generation_stop_ids(model, tokenizer), pad_token_id(tokenizer)
     scores, tokens = [], 0
     with inference(model):
         for batch in batches:
@@ -181,10 +183,8 @@ class Scoring:
         if not answer_tokens:
             return (probe_accuracy(model, batches, self.accelerator.device),
                     sum(len(e.input_ids) for e in examples))
-        generator = inference_model(self.accelerator, model)
-        return probe_drift(generator, batches, answer_tokens,
-                           generation_stop_ids(generator, self.tokenizer),
-                           pad_token_id(self.tokenizer))
+        return probe_drift(inference_model(self.accelerator, model), self.tokenizer, batches,
+                           answer_tokens)
 
     def results(self, progress: Progress, replay: dict[str, Any]) -> dict[str, Any]:
         """results.json's content for this run (`replay`: the replay driver's record)."""

@@ -32,7 +32,6 @@ from mssr.engine.optim import update_norm
 from mssr.engine.scoring import evaluate_tasks, probe_accuracy, probe_drift
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
-from mssr.evaluation.generation import generation_stop_ids, pad_token_id
 from mssr.integrations.continual import (
     ContinualConfig,
     ContinualTask,
@@ -254,10 +253,8 @@ class ReplayMixin:
         batches = (self._collate(probe_ids[start:start + size])
                    for start in range(0, len(probe_ids), size))
         if answer_tokens:
-            tokenizer = self.processing_class
-            scores, tokens = probe_drift(self.model, batches, answer_tokens,
-                                         generation_stop_ids(self.model, tokenizer),
-                                         pad_token_id(tokenizer))
+            scores, tokens = probe_drift(self.model, self.processing_class, batches,
+                                         answer_tokens)
         else:
             scores = probe_accuracy(self.model, batches, self.model.device)
             tokens = int(self._token_counts(probe_ids).sum())
