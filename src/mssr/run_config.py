@@ -226,7 +226,7 @@ class RunConfig(Section):
         require(self.eval.max_new_tokens < self.model.max_length, "eval.max_new_tokens",
                 f"must be below model.max_length ({self.model.max_length}) to leave room for "
                 "the prompt")
-        validate_replay_budget(self.replay_budget, self.replay)
+        validate_replay_budget(self.replay_budget, self.replay, self.train.steps_per_task)
 
     @property
     def strategy_name(self) -> str:

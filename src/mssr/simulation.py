@@ -25,6 +25,7 @@ from mssr.errors import ConfigError
 from mssr.replay import STRATEGY_NAMES, ReplayStrategy, planned_replays
 from mssr.replay.config import ReplayConfig
 from mssr.replay.driver import ReplayDriver
+from mssr.replay.registry import spec_for
 from mssr.simulation_worlds import ID_STRIDE, WORLDS
 from mssr.typed_config import apply_overrides, from_mapping, to_mapping
 
@@ -92,6 +93,10 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
     if config.targets != "stored":
         raise ConfigError("replay.targets", "the simulation has no model to answer the buffered "
                           "prompts: simulate with stored targets")
+    if spec_for(config.strategy).reads_schedule_law and config.schedule.law == "drift":
+        raise ConfigError("replay.schedule.law", "'drift' probes by greedily decoding buffered "
+                          "prompts, and the simulation has no model to decode with: simulate "
+                          "another law (e.g. retention)")
     world_rng, train_rng = np.random.default_rng([seed, 0]), np.random.default_rng([seed, 1])
     create = WORLDS[world].create if isinstance(world, str) else world
     truth = create(tasks, examples_per_task, world_rng)
@@ -108,7 +113,7 @@ def simulate_strategy(config: ReplayConfig, tasks: int, steps_per_task: int, bat
         if probe is not None:
             probe_task, probe_row = np.divmod(probe, ID_STRIDE)
             recalled = truth.retention(step)[probe_task, probe_row] > 0.5
-            driver.report_probe(float(recalled.mean()), tokens=32 * len(probe))
+            driver.report_probe(probe, recalled.astype(np.float64), tokens=32 * len(probe))
         plan = driver.plan_step()
         if plan.candidates is not None:  # MIR: the look-ahead is one step of the world's decay
             plan = driver.choose(plan, truth.expected_loss(plan.candidates, step),

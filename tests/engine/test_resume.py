@@ -45,8 +45,12 @@ def comparable(run_dir: Path) -> dict:
     ("mir", "step:10", ()),  # MIR's virtual steps
     # round 3's options: the forgetting ledger and the adaptive law's profile travel too
     ("mssr", "step:10", ("replay.memory.risk=forgetting", "replay.schedule.law=adaptive",
-                         "replay_budget=10"))],
-    ids=["step", "eval", "checkpoint", "mir", "forgetting-adaptive"])
+                         "replay_budget=10")),
+    # the drift law (full fine-tuning: the tiny model's answers drift): task 1's reference,
+    # set at step 6, comes back from the checkpoint
+    ("mssr", "step:10", ("replay.schedule.law=drift", "replay.schedule.drift_every=2",
+                         "replay.schedule.drift_drop=0", "lora.enabled=false"))],
+    ids=["step", "eval", "checkpoint", "mir", "forgetting-adaptive", "drift"])
 def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, strategy, kill,
                                                      options):
     config_path = tmp_path / "config.yaml"

@@ -45,8 +45,11 @@ def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_over
     ["replay.strategy=forever", "replay.forever.calibration_updates=2",
      "replay.schedule.window=6", "replay.forever.anchor_strength=20", "train.lr=0.05"],
     # MIR's virtual step in the trainer's hooks, from a warm-up step at LR 0 on
-    ["replay.strategy=mir", "train.lr_schedule=cosine", "train.warmup_steps=2"]],
-    ids=["mssr", "accuracy", "append", "forever", "mir"])
+    ["replay.strategy=mir", "train.lr_schedule=cosine", "train.warmup_steps=2"],
+    # the drift law's greedy probes on the collator's batches (the same tokens decoded)
+    ["replay.strategy=mssr", "replay.schedule.law=drift", "replay.schedule.drift_every=2",
+     "replay.schedule.drift_drop=0"]],
+    ids=["mssr", "accuracy", "append", "forever", "mir", "drift"])
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
                                                                       monkeypatch, overrides):
     config = make_config(*overrides, "train.checkpoint_every=0")
@@ -61,9 +64,12 @@ def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config
     trainer.train()
     results = trainer.save_results(tmp_path / "trainer")
 
-    work = {"mssr": "replayed_examples", "forever": "replayed_examples",
-            "accuracy": "method_eval_tokens", "mir": "method_train_tokens"}[engine["strategy"]]
-    assert engine["compute"][work] > 0  # mssr and forever replayed, accuracy probed, mir measured
+    drift = engine["resolved_replay"]["schedule"]["law"] == "drift"
+    work = "method_eval_tokens" if drift else {
+        "mssr": "replayed_examples", "forever": "replayed_examples",
+        "accuracy": "method_eval_tokens", "mir": "method_train_tokens"}[engine["strategy"]]
+    # mssr and forever replayed, accuracy and drift probed, mir measured
+    assert engine["compute"][work] > 0
     assert planned == engine_plans
     assert any(ids for _, ids in planned) == (engine["compute"]["replayed_examples"] > 0)
     assert_same_observations(observed, engine_observed)

@@ -41,8 +41,11 @@ def as_completion_rows(task: ContinualTask) -> ContinualTask:
 
 
 @pytest.mark.slow
-def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch):
-    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0")
+@pytest.mark.parametrize("law", ["geometric", "drift"])  # drift: greedy probes on SFT's batches
+def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch, law):
+    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0",
+                         f"replay.schedule.law={law}", "replay.schedule.drift_every=2",
+                         "replay.schedule.drift_drop=0")
     planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
     engine = run_engine(config, tmp_path / "engine")
     engine_plans, engine_observed = list(planned), list(observed)
@@ -57,11 +60,15 @@ def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch
     trainer.train()
     results = trainer.save_results(tmp_path / "sft")
 
-    assert sum(len(ids) for _, ids in engine_plans) > 0
+    if law == "drift":
+        assert engine["compute"]["method_eval_tokens"] > 0
+    else:
+        assert sum(len(ids) for _, ids in engine_plans) > 0
     assert planned == engine_plans
     assert_same_observations(observed, engine_observed)  # losses from the fused LM head
     for key in ("replay_timeline", "task_boundaries", "replay_budget"):
         assert results[key] == engine[key], key
+    assert results["compute"]["method_eval_tokens"] == engine["compute"]["method_eval_tokens"]
 
 
 def test_fused_head_losses_equal_logit_losses_over_unmasked_tokens(engine_assets):

@@ -165,6 +165,11 @@ def test_loss_trigger_fires_on_a_loss_jump_then_waits_out_its_cooldown():
                                                                             strict=False))
 
 
+def probed(accuracy: float) -> tuple[np.ndarray, np.ndarray]:
+    """A probe of two examples of task 0 whose scores average `accuracy`."""
+    return np.zeros(2, np.int64), np.array([accuracy + 0.1, accuracy - 0.1])
+
+
 def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
     from mssr.replay.schedulers import AccuracyTrigger
 
@@ -172,10 +177,10 @@ def test_accuracy_trigger_fires_when_probe_accuracy_falls_below_the_reference():
                               window=2)
     trigger.start_task(0)
     assert [trigger.probe_due(s) for s in range(4)] == [True, False, False, True]
-    trigger.report_probe(0, 0.8)  # the reference
-    trigger.report_probe(3, 0.75)  # within delta: no event
+    trigger.report_probe(0, *probed(0.8))  # the reference
+    trigger.report_probe(3, *probed(0.75))  # within delta: no event
     assert trigger.replay_count(4, 16) == (0, False)
-    trigger.report_probe(6, 0.6)
+    trigger.report_probe(6, *probed(0.6))
     assert trigger.replay_count(7, 16) == (4, True)
     assert trigger.replay_count(8, 16) == (4, False)  # the event's window
     assert trigger.replay_count(9, 16) == (0, False)

@@ -29,7 +29,8 @@ def drive(strategy, tasks: range, seed: int = 0, log: list | None = None) -> lis
         for _ in range(STEPS):
             probe = strategy.probe_ids(step)
             if probe is not None:
-                strategy.report_probe(step, float(rng.random()), tokens=10 * len(probe))
+                strategy.report_probe(step, probe, np.full(len(probe), rng.random()),
+                                      tokens=10 * len(probe))
                 log.append(("probe", step, probe.tolist()))
             replay, count = strategy.draw(step, BATCH)
             if len(replay) > count:  # MIR's candidates: synthetic losses before and after

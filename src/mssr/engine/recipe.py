@@ -251,13 +251,15 @@ class ContinualRun:
                 f"is checkpointed in {self.checkpoints.root}")
 
     def probe_if_due(self) -> bool:
-        """The accuracy baseline's probe on buffered examples, through the training model."""
-        probe_ids = self.replay.probe_ids()
+        """The schedule's probe of buffered examples (the accuracy baseline's, the drift
+        law's), through the training model; the driver takes each one's score and the cost."""
+        replay = self.replay
+        probe_ids = replay.probe_ids()
         if probe_ids is None:
             return False
         examples = lookup(self.tasks, probe_ids, self.replaced)
-        accuracy = self.scoring.probe(self.model, examples)
-        self.replay.report_probe(accuracy, sum(len(e.input_ids) for e in examples))
+        scores, tokens = self.scoring.probe(self.model, examples, replay.probe_answer_tokens)
+        replay.report_probe(probe_ids, scores, tokens)
         return True
 
     # ---------------------------------------------------------------- evaluation, checkpoints

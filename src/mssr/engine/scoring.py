@@ -1,5 +1,5 @@
-"""Scores during a run: every task after the base model and after each task, the accuracy
-baseline's probes on buffered examples, and results.json's content.
+"""Scores during a run: every task after the base model and after each task, the probes on
+buffered examples (the accuracy baseline's, the drift law's), and results.json's content.
 
 The functions take plain task lists and batches, so `mssr run` (through `Scoring`) and the
 trainer integrations (src/mssr/integrations) score and report the same way."""
@@ -14,10 +14,11 @@ import torch
 from accelerate import Accelerator
 from accelerate.utils import DistributedType
 
-from mssr.data.formatting import Encoded, collate
+from mssr.data.formatting import IGNORE_INDEX, Encoded, collate
 from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
 from mssr.engine.tasks import PreparedTask
+from mssr.evaluation.generation import generation_stop_ids, greedy_continuations, pad_token_id
 from mssr.evaluation.model_mode import inference
 from mssr.evaluation.scorers import Answers, answer_examples
 from mssr.losses import response_exact
@@ -38,7 +39,7 @@ def evaluate_tasks(accelerator: Accelerator, model: torch.nn.Module, tokenizer: 
     sharded = accelerator.distributed_type == DistributedType.FSDP
     scores: list[float | None] = [None] * len(tasks)
     if accelerator.is_main_process or sharded:
-        scored = model if sharded else accelerator.unwrap_model(model)
+        scored = inference_model(accelerator, model)
         for index, (examples, scorer) in enumerate(tasks[:None if upto is None else upto + 1]):
             result = score_task(scored, tokenizer, examples, scorer,
                                 batch_size=settings.batch_size,
@@ -57,24 +58,68 @@ def answer_everywhere(accelerator: Accelerator, model: torch.nn.Module, tokenize
     sharded = accelerator.distributed_type == DistributedType.FSDP
     answers = None
     if accelerator.is_main_process or sharded:
-        answers = answer_examples(model if sharded else accelerator.unwrap_model(model),
-                                  tokenizer, examples, scorer, batch_size=settings.batch_size,
+        answers = answer_examples(inference_model(accelerator, model), tokenizer, examples,
+                                  scorer, batch_size=settings.batch_size,
                                   max_new_tokens=settings.max_new_tokens, max_length=max_length)
     return broadcast(answers)
 
 
+def inference_model(accelerator: Accelerator, model: torch.nn.Module) -> torch.nn.Module:
+    """The model that scoring and generation run through: the unwrapped one, or under FSDP
+    the sharded one (each forward pass gathers the shards)."""
+    sharded = accelerator.distributed_type == DistributedType.FSDP
+    return model if sharded else accelerator.unwrap_model(model)
+
+
 def probe_accuracy(model: torch.nn.Module, batches: Iterable[dict[str, torch.Tensor]],
-                   device: torch.device) -> float:
-    """The accuracy baseline's probe: the share of the batches' examples whose every response
-    token greedy next-token prediction gets right (labels -100 elsewhere)."""
-    correct = total = 0
+                   device: torch.device) -> np.ndarray:
+    """The accuracy baseline's probe: per example of the batches, 1.0 when greedy next-token
+    prediction gets every response token right (labels -100 elsewhere), else 0.0."""
+    right = []
     with inference(model):
         for batch in batches:
             logits = model(input_ids=batch["input_ids"].to(device),
                            attention_mask=batch["attention_mask"].to(device)).logits
-            correct += int(response_exact(logits, batch["labels"].to(device)).sum())
-            total += len(batch["input_ids"])
-    return correct / max(total, 1)
+            right.append(response_exact(logits, batch["labels"].to(device)).cpu().numpy())
+    return np.concatenate(right).astype(np.float64) if right else np.zeros(0)
+
+
+def probe_drift(model: torch.nn.Module, tokenizer: Any,
+                batches: Iterable[dict[str, torch.Tensor]],
+                answer_tokens: int) -> tuple[np.ndarray, int]:
+    """The drift law's probe: per example of the batches, the share of its first
+    min(`answer_tokens`, response length) response tokens that greedy decoding from its prompt
+    (the tokens before its response) reproduces, position by position (a decode that stops
+    early, at a stop token as the scorers' generation stops, misses the rest); and the tokens
+    spent, prompts + generated. `model` generates (`inference_model`)."""
+    stops, pad = generation_stop_ids(model, tokenizer), pad_token_id(tokenizer)
+    scores, tokens = [], 0
+    with inference(model):
+        for batch in batches:
+            prompts, targets = zip(*answer_spans(batch), strict=True)
+            decoded = greedy_continuations(model, list(prompts), answer_tokens, stops, pad)
+            for target, new in zip(targets, decoded, strict=True):
+                compared = target[:answer_tokens]
+                scores.append(np.mean([i < len(new) and new[i] == token
+                                       for i, token in enumerate(compared)]))
+            tokens += sum(map(len, prompts)) + sum(map(len, decoded))
+    return np.asarray(scores, np.float64), tokens
+
+
+def answer_spans(batch: dict[str, torch.Tensor]) -> list[tuple[list[int], list[int]]]:
+    """Each row's prompt (its tokens before the first response token) and response tokens,
+    padding dropped (by the attention mask, on either side)."""
+    mask = batch.get("attention_mask")
+    spans = []
+    for row, (ids, labels) in enumerate(zip(batch["input_ids"], batch["labels"], strict=True)):
+        if mask is not None:
+            kept = mask[row].bool()
+            ids, labels = ids[kept], labels[kept]
+        response = (labels != IGNORE_INDEX).nonzero().flatten()
+        if not len(response):
+            raise ValueError(f"probe row {row} has no response tokens to compare")
+        spans.append((ids[:int(response[0])].tolist(), labels[response].tolist()))
+    return spans
 
 
 def results_record(*, strategy: str, seed: int, tasks: Sequence[str], scorers: Sequence[str],
@@ -127,13 +172,19 @@ class Scoring:
         return answer_everywhere(self.accelerator, model, self.tokenizer, examples, scorer,
                                  self.config.eval, self.config.model.max_length)
 
-    def probe(self, model: torch.nn.Module, examples: list[Encoded]) -> float:
-        """The accuracy baseline's probe on `examples`, through the training model (on every
-        process, identically)."""
+    def probe(self, model: torch.nn.Module, examples: list[Encoded],
+              answer_tokens: int) -> tuple[np.ndarray, int]:
+        """A probe of `examples` through the training model, on every process identically:
+        each one's score and the tokens spent. `answer_tokens` 0: the accuracy baseline's
+        (`probe_accuracy`; every example's tokens); n > 0: the drift law's (`probe_drift`)."""
         size, pad = self.config.eval.batch_size, self.tokenizer.pad_token_id
         batches = (collate(examples[start:start + size], pad)
                    for start in range(0, len(examples), size))
-        return probe_accuracy(model, batches, self.accelerator.device)
+        if not answer_tokens:
+            return (probe_accuracy(model, batches, self.accelerator.device),
+                    sum(len(e.input_ids) for e in examples))
+        return probe_drift(inference_model(self.accelerator, model), self.tokenizer, batches,
+                           answer_tokens)
 
     def results(self, progress: Progress, replay: dict[str, Any]) -> dict[str, Any]:
         """results.json's content for this run (`replay`: the replay driver's record)."""

@@ -61,25 +61,29 @@ def pad_token_id(tokenizer: Any) -> int:
 
 def _generate_batch(model: Any, tokenizer: Any, batch: list[list[int]],
                     max_new_tokens: int, stops: list[int]) -> tuple[list[str], int]:
+    continuations = greedy_continuations(model, batch, max_new_tokens, stops,
+                                         pad_token_id(tokenizer))
+    tokens = sum(len(ids) for ids in batch) + sum(len(new) for new in continuations)
+    return [tokenizer.decode(new, skip_special_tokens=True) for new in continuations], tokens
+
+
+def greedy_continuations(model: Any, prompts: list[list[int]], max_new_tokens: int,
+                         stops: list[int], pad: int) -> list[list[int]]:
+    """Greedy continuations of token-id `prompts`, generated as one left-padded batch: each
+    one's new ids, up to and including its first stop id."""
     import torch
 
-    pad = pad_token_id(tokenizer)
-    width = max(len(ids) for ids in batch)
-    input_ids = torch.full((len(batch), width), pad, dtype=torch.long)
-    attention_mask = torch.zeros((len(batch), width), dtype=torch.long)
-    for row, ids in enumerate(batch):
+    width = max(len(ids) for ids in prompts)
+    input_ids = torch.full((len(prompts), width), pad, dtype=torch.long)
+    attention_mask = torch.zeros((len(prompts), width), dtype=torch.long)
+    for row, ids in enumerate(prompts):
         input_ids[row, width - len(ids):] = torch.tensor(ids)
         attention_mask[row, width - len(ids):] = 1
     output = model.generate(input_ids=input_ids.to(model.device),
                             attention_mask=attention_mask.to(model.device), do_sample=False,
                             max_new_tokens=max_new_tokens, pad_token_id=pad,
                             eos_token_id=stops)
-    texts, tokens = [], sum(len(ids) for ids in batch)
-    for row in output[:, width:].tolist():
-        new = _until_stop(row, stops)
-        tokens += len(new)
-        texts.append(tokenizer.decode(new, skip_special_tokens=True))
-    return texts, tokens
+    return [_until_stop(row, stops) for row in output[:, width:].tolist()]
 
 
 def _until_stop(ids: list[int], stops: list[int]) -> list[int]:

@@ -57,7 +57,7 @@ class ContinualConfig(Section):
         require(self.max_length >= 8, "max_length", "must be >= 8")
         require(all(isinstance(run, str) for run in self.reference_runs), "reference_runs",
                 "give the run directories as strings (they go into results.json)")
-        validate_replay_budget(self.replay_budget, self.replay)
+        validate_replay_budget(self.replay_budget, self.replay, self.steps_per_task)
 
 
 @dataclass

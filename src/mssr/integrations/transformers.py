@@ -29,7 +29,7 @@ from mssr.engine.data_order import local_micro_batches
 from mssr.engine.interference import virtual_step_losses
 from mssr.engine.model import trainable_parameters
 from mssr.engine.optim import update_norm
-from mssr.engine.scoring import evaluate_tasks, probe_accuracy
+from mssr.engine.scoring import evaluate_tasks, probe_accuracy, probe_drift
 from mssr.engine.tasks import ID_STRIDE
 from mssr.errors import ConfigError, MSSRError
 from mssr.integrations.continual import (
@@ -246,12 +246,19 @@ class ReplayMixin:
         return scores
 
     def _probe(self, probe_ids: np.ndarray) -> None:
-        """The accuracy baseline's probe on buffered examples, batched by the collator."""
-        size = self.replay.continual.eval.batch_size
+        """The schedule's probe of buffered examples (the accuracy baseline's, the drift
+        law's: engine/scoring.py), batched by the collator, on every process identically."""
+        replay = self.replay
+        size, answer_tokens = replay.continual.eval.batch_size, replay.probe_answer_tokens
         batches = (self._collate(probe_ids[start:start + size])
                    for start in range(0, len(probe_ids), size))
-        accuracy = probe_accuracy(self.model, batches, self.model.device)
-        self.replay.report_probe(accuracy, int(self._token_counts(probe_ids).sum()))
+        if answer_tokens:
+            scores, tokens = probe_drift(self.model, self.processing_class, batches,
+                                         answer_tokens)
+        else:
+            scores = probe_accuracy(self.model, batches, self.model.device)
+            tokens = int(self._token_counts(probe_ids).sum())
+        replay.report_probe(probe_ids, scores, tokens)
 
     # ---------------------------------------------------------------- schedule
     def create_scheduler(self, num_training_steps: int,

@@ -12,9 +12,18 @@ from mssr.replay.registry import SPECS, spec_for
 from mssr.typed_config import require
 
 
-def validate_replay_budget(budget: int | str | None, replay: ReplayConfig) -> None:
+def validate_replay_budget(budget: int | str | None, replay: ReplayConfig,
+                           steps_per_task: int) -> None:
     """`replay_budget` is None, a number >= 0, or 'match:STRATEGY' with a strategy whose spend
-    its schedule fixes; it excludes `replay.budget_per_task`. ConfigErrors name the field."""
+    its schedule fixes; it excludes `replay.budget_per_task`. A drift law that probes no later
+    than each task's first step could never spend a budget (that first probe only sets
+    references). ConfigErrors name the field."""
+    schedule = replay.schedule
+    if spec_for(replay.strategy).reads_schedule_law and schedule.law == "drift":
+        require(schedule.drift_every < steps_per_task, "replay.schedule.drift_every",
+                f"{schedule.drift_every} is not below the {steps_per_task} steps per task: "
+                "only each task's first step would probe, which sets the references and never "
+                "sees a drop, so the drift law could not spend its budget")
     require(budget is None or (isinstance(budget, int) and not isinstance(budget, bool)
                                and budget >= 0) or
             (isinstance(budget, str) and budget.startswith("match:")), "replay_budget",

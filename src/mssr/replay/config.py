@@ -94,12 +94,15 @@ class SamplerConfig(Section):
 class ScheduleConfig(Section):
     """Section 3: MSSR's expanding replay intervals and decaying replay ratio."""
 
-    law: Literal["geometric", "saturating", "sequence", "retention", "adaptive"] = help_field(
+    law: Literal["geometric", "saturating", "sequence", "retention", "adaptive",
+                 "drift"] = help_field(
         "geometric", "when events fall: 'geometric' (I0 rho^k, capped), 'saturating' (growth "
         "factor 1 + eta exp(-rate k) per event), 'sequence' (intervals x unit), 'retention' "
-        "(when the buffer's predicted retention falls below retention_target), or 'adaptive' "
+        "(when the buffer's predicted retention falls below retention_target), 'adaptive' "
         "(every step, an even trickle moved toward the steps where replayed examples show "
-        "forgetting, spending exactly the task's budget)")
+        "forgetting, spending exactly the task's budget), or 'drift' (every drift_every steps "
+        "the model greedily answers a few buffered prompts of each past task; a task whose "
+        "answers' first tokens match their targets less than when it was learned is replayed)")
     initial_interval: int = help_field(10, "I0: steps from a task's start to its first event")
     growth: float = help_field(1.5, "geometric: rho, interval growth factor")
     max_interval: int = help_field(500, "I_max: cap on the interval between events")
@@ -125,6 +128,17 @@ class ScheduleConfig(Section):
         0.5, "adaptive: EMA decay, across tasks, of the forgetting profile at each step")
     adaptive_range: list[float] = help_field(
         [0.25, 4.0], "adaptive: [low, high] bounds of the factor on the even share")
+    drift_every: int = help_field(
+        10, "drift: steps between probes, counted from each task's start (its first step "
+        "probes); must be below the steps per task")
+    drift_prompts: int = help_field(
+        4, "drift: buffered prompts probed per past task (the same ones every probe: the "
+        "task's first in the buffer)")
+    drift_tokens: int = help_field(
+        4, "drift: answer tokens greedily decoded per prompt and compared with the target's")
+    drift_drop: float = help_field(
+        0.1, "drift: replay a task when its token match rate falls more than this below its "
+        "rate at its first probe after it ended")
 
     def validate(self) -> None:
         require(self.initial_interval >= 1, "initial_interval", "must be >= 1")
@@ -148,6 +162,9 @@ class ScheduleConfig(Section):
         require(len(self.adaptive_range) == 2
                 and 0 <= self.adaptive_range[0] <= 1 <= self.adaptive_range[1],
                 "adaptive_range", "must be [low, high] with 0 <= low <= 1 <= high")
+        for name in ("drift_every", "drift_prompts", "drift_tokens"):
+            require(getattr(self, name) >= 1, name, "must be >= 1")
+        require(0.0 <= self.drift_drop < 1.0, "drift_drop", "must be in [0, 1)")
 
 
 @dataclass
@@ -257,6 +274,10 @@ class ReplayConfig(Section):
                 f"unknown strategy {self.strategy!r}; valid: {', '.join(SPECS)}")
         require(self.budget_per_task is None or self.budget_per_task >= 0, "budget_per_task",
                 "must be >= 0 or null")
+        require(self.schedule.law != "drift"
+                or self.schedule.drift_prompts <= self.buffer.per_task, "schedule.drift_prompts",
+                f"{self.schedule.drift_prompts} prompts per task, but the buffer keeps "
+                f"{self.buffer.per_task} of each task (buffer.per_task)")
 
     def max_replay(self, batch_size: int) -> int:
         """Most buffered examples one batch may carry: all but one slot ('replace'), or as

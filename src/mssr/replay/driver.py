@@ -4,7 +4,7 @@ the Trainer/TRL integrations and `mssr simulate` all drive it (numpy only).
 Per optimizer step the trainer calls
 
     driver.begin_step()            # True at a task's first step (the task starts here)
-    driver.probe_ids()             # the accuracy baseline's probe, if due -> report_probe
+    driver.probe_ids()             # a probe of buffered examples, if due -> report_probe
     plan = driver.plan_step()      # the step's global batch: current-task ids, then replayed
     if plan.candidates is not None:  # MIR: measure the candidates' loss rise, the driver picks
         plan = driver.choose(plan, loss_before, loss_after, train_tokens, eval_tokens)
@@ -124,12 +124,22 @@ class ReplayDriver:
         return True
 
     def probe_ids(self) -> np.ndarray | None:
-        """Buffered ids the accuracy baseline wants scored before this step's plan."""
+        """Buffered ids the schedule wants scored before this step's plan (the accuracy
+        baseline's probe, the drift law's), scored as `probe_answer_tokens` says."""
         return self.strategy.probe_ids(self.progress.global_step)
 
-    def report_probe(self, accuracy: float, tokens: int) -> None:
-        """The probe's accuracy; its tokens are the method's own evaluation cost."""
-        self.strategy.report_probe(self.progress.global_step, accuracy, tokens)
+    @property
+    def probe_answer_tokens(self) -> int:
+        """How the trainer scores each probed example: 0, 1.0 when greedy next-token
+        prediction gets every response token right, else 0.0 (the accuracy baseline); n > 0,
+        the share of the first n answer tokens, greedily decoded from the prompt, that match
+        the target's (the drift law)."""
+        return self.strategy.scheduler.probe_answer_tokens
+
+    def report_probe(self, ids: np.ndarray, scores: np.ndarray, tokens: int) -> None:
+        """The probe of `ids`: each one's score, in `ids` order; its `tokens` (those the
+        probe's forward passes processed) are the method's own evaluation cost."""
+        self.strategy.report_probe(self.progress.global_step, ids, scores, tokens)
         self.progress.ledger.method_eval_tokens += int(tokens)
 
     def plan_step(self) -> StepPlan:

@@ -1,6 +1,7 @@
 """When to replay and how much (docs/MSSR.md sections 3-4). One small interface:
 `replay_count(step, batch_size) -> (examples to replay in this step's batch, event started?)`,
-fed back by `observe` (training loss) and, for the accuracy trigger, `report_probe`.
+fed back by `observe` (training loss) and, for the probing triggers (accuracy, drift),
+`report_probe`.
 
 Each schedule class is also a *schedule kind*: it builds itself from a `ReplayConfig`
 (`from_config`), plans what it spends per task (`planned_spend`) and sets its own knobs to
@@ -13,6 +14,8 @@ import math
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from mssr.replay.samplers import UniformSampler
 
 if TYPE_CHECKING:
     from mssr.replay.clock import InterferenceClock
@@ -29,6 +32,10 @@ class Scheduler:
 
     adaptive = False  # whether the spend depends on the run, not on the schedule alone
     reads_forgetting = False  # whether `observe_replay` wants the replayed examples' rises
+    # how a due probe scores each example: 0, every response token by teacher-forced greedy
+    # prediction (right or wrong: the accuracy trigger); n > 0, the match rate of the first n
+    # greedily decoded answer tokens with the target's (the drift trigger)
+    probe_answer_tokens = 0
 
     def __init__(self, window: int = 1):
         self.window = window
@@ -79,8 +86,17 @@ class Scheduler:
     def probe_due(self, step: int) -> bool:
         return False
 
-    def report_probe(self, step: int, accuracy: float) -> None:
-        """The accuracy trigger's probe result."""
+    def probe_ids(self, tracker: MemoryTracker, clock: float,
+                  rng: np.random.Generator) -> np.ndarray:
+        """The buffered ids a due probe scores (the buffer is not empty)."""
+        raise NotImplementedError(f"{type(self).__name__} does not probe")
+
+    def report_probe(self, step: int, tasks: np.ndarray, scores: np.ndarray) -> None:
+        """A probe's result: each probed example's task and score, in probe order."""
+
+    def replay_tasks(self) -> np.ndarray | None:
+        """The tasks whose buffered examples the current event replays (None: every task)."""
+        return None
 
     def state_dict(self) -> dict:
         return {key: value for key, value in vars(self).items() if not key.startswith("_")}
@@ -262,7 +278,14 @@ class AccuracyTrigger(Triggered):
     def probe_due(self, step: int) -> bool:
         return (step - self.task_start) % self._config.probe_every == 0
 
-    def report_probe(self, step: int, accuracy: float) -> None:
+    def probe_ids(self, tracker: MemoryTracker, clock: float,
+                  rng: np.random.Generator) -> np.ndarray:
+        """`probe_size` buffered examples drawn uniformly (at most the whole buffer)."""
+        count = min(self._config.probe_size, len(tracker))
+        return UniformSampler().sample(tracker, clock, count, rng)
+
+    def report_probe(self, step: int, tasks: np.ndarray, scores: np.ndarray) -> None:
+        accuracy = float(np.mean(scores))  # the share of probed examples answered right
         if self.reference is None:
             self.reference = accuracy
         elif self.reference - accuracy > self._config.accuracy_delta:
@@ -291,12 +314,16 @@ def intervals(config: ScheduleConfig, count: int) -> np.ndarray:
 
 
 class MemorySchedule(Scheduler):
-    """MSSR's schedule kind: a step-count interval law (`ExpandingSchedule`) or the
-    retention-triggered law (`RetentionSchedule`), as `schedule.law` says. A budget scales
-    its events' shares and keeps their times; a retention law is planned, and allotted, what
-    the geometric law with the same constants spends."""
+    """MSSR's schedule kind: a step-count interval law (`ExpandingSchedule`), the
+    retention-triggered law (`RetentionSchedule`), the forgetting-profile trickle
+    (`AdaptiveSchedule`) or the format-drift trigger (`DriftSchedule`), as `schedule.law`
+    says. A budget scales its events' shares and keeps their times; a law that adapts to the
+    run is planned, and allotted, what the geometric law with the same constants spends.
+    Unless a law says otherwise, an event replays round(r(t) B) examples in each of its
+    batches, with r(t) = r_min + (r0 - r_min) exp(-(t - t_start) / tau_r)."""
 
-    ADAPTS = ("retention", "adaptive")  # laws that adapt to the run, planned as geometric
+    ADAPTS = ("retention", "adaptive", "drift")  # laws that adapt to the run: planned geometric
+    _config: ScheduleConfig
 
     @classmethod
     def from_config(cls, config: ReplayConfig) -> Scheduler:
@@ -305,7 +332,18 @@ class MemorySchedule(Scheduler):
             return AdaptiveSchedule(schedule, config.budget_per_task)
         if schedule.law == "retention":
             return RetentionSchedule(schedule)
+        if schedule.law == "drift":
+            return DriftSchedule(schedule)
         return ExpandingSchedule(schedule)
+
+    def event_volume(self, step: int, batch_size: int) -> int:
+        return round(self.share_at(step) * batch_size)
+
+    def share_at(self, step: int) -> float:
+        """r(t): the replay share of the batch at `step`."""
+        config = self._config
+        decay = math.exp(-(step - self.task_start) / config.ratio_decay_steps)
+        return config.min_ratio + (config.initial_ratio - config.min_ratio) * decay
 
     @classmethod
     def needs_allowance(cls, config: ReplayConfig) -> bool:
@@ -371,15 +409,6 @@ class ExpandingSchedule(MemorySchedule):
     def on_event(self, step: int) -> None:
         self.events_in_task += 1
         self.next_offset += int(intervals(self._config, self.events_in_task + 1)[-1])
-
-    def event_volume(self, step: int, batch_size: int) -> int:
-        return round(self.share_at(step) * batch_size)
-
-    def share_at(self, step: int) -> float:
-        """r(t): the replay share of the batch at `step`."""
-        config = self._config
-        decay = math.exp(-(step - self.task_start) / config.ratio_decay_steps)
-        return config.min_ratio + (config.initial_ratio - config.min_ratio) * decay
 
 
 class RetentionSchedule(MemorySchedule):
@@ -528,3 +557,64 @@ class AdaptiveSchedule(MemorySchedule):
         old = self.profile[self.offset]
         decay = self._config.adaptive_ema
         self.profile[self.offset] = value if np.isnan(old) else decay * old + (1 - decay) * value
+
+
+class DriftSchedule(MemorySchedule):
+    """The format-drift trigger: every `drift_every` steps from a task's start (its first step
+    included), the model greedily decodes the first `drift_tokens` answer tokens of the same
+    `drift_prompts` buffered prompts of each past task (the task's first in the buffer); a
+    task's rate is the mean over its prompts of the share of those tokens that match the
+    target's. A task's reference is its rate at its first probe after it ended (the learned
+    state); a probe at which a task's rate is more than `drift_drop` below its reference starts
+    an event at that step that replays round(r(t) B) examples of the tasks that dropped (those
+    alone) in each of the next `window` batches; a drop that persists starts another event at
+    the next probe. The budget caps it as every schedule (the driver's accounting)."""
+
+    def __init__(self, config: ScheduleConfig):
+        super().__init__(window=config.window)
+        self._config = config
+        self.reference = np.zeros(0)  # per task: its rate at its first probe (NaN: none yet)
+        self.dropped = np.zeros(0, np.int64)  # tasks below their reference at the last probe
+        self.replaying = np.zeros(0, np.int64)  # the tasks the current event draws from
+
+    @property
+    def probe_answer_tokens(self) -> int:
+        return self._config.drift_tokens
+
+    def start_task(self, step: int, task_steps: int | None = None) -> None:
+        super().start_task(step)
+        self.dropped = np.zeros(0, np.int64)
+
+    def probe_due(self, step: int) -> bool:
+        return (step - self.task_start) % self._config.drift_every == 0
+
+    def probe_ids(self, tracker: MemoryTracker, clock: float,
+                  rng: np.random.Generator) -> np.ndarray:
+        """The first `drift_prompts` buffered ids of each task in the buffer, task by task."""
+        tasks = tracker.column("task")
+        return np.concatenate([tracker.ids[tasks == task][:self._config.drift_prompts]
+                               for task in np.unique(tasks)])
+
+    def report_probe(self, step: int, tasks: np.ndarray, scores: np.ndarray) -> None:
+        """Each probed task's rate (the mean of its prompts' match rates) against its
+        reference: the first rate of a task becomes its reference, a drop below it by more
+        than `drift_drop` marks the task for replay."""
+        probed = np.unique(tasks)
+        rates = np.array([np.mean(scores[tasks == task]) for task in probed])
+        if len(probed) and probed[-1] >= len(self.reference):
+            grown = np.full(probed[-1] + 1, np.nan)
+            grown[:len(self.reference)] = self.reference
+            self.reference = grown
+        references = self.reference[probed]
+        new = np.isnan(references)
+        self.reference[probed[new]] = rates[new]
+        self.dropped = probed[~new & (references - rates > self._config.drift_drop)]
+
+    def next_event(self, step: int) -> bool:
+        return len(self.dropped) > 0
+
+    def on_event(self, step: int) -> None:
+        self.replaying, self.dropped = self.dropped, np.zeros(0, np.int64)
+
+    def replay_tasks(self) -> np.ndarray | None:
+        return self.replaying

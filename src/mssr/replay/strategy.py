@@ -66,15 +66,20 @@ class ReplayStrategy:
         self.candidates.start_task(candidate_ids, self.clock.value)
 
     def probe_ids(self, step: int) -> np.ndarray | None:
+        """The buffered ids the schedule's probe scores at `step`, if one is due."""
         if len(self.tracker) == 0 or not self.scheduler.probe_due(step):
             return None
-        count = min(self.config.baseline.probe_size, len(self.tracker))
-        return UniformSampler().sample(self.tracker, self.clock.value, count, self.rng)
+        return self.scheduler.probe_ids(self.tracker, self.clock.value, self.rng)
 
-    def report_probe(self, step: int, accuracy: float, tokens: int) -> None:
+    def report_probe(self, step: int, ids: np.ndarray, scores: np.ndarray, tokens: int) -> None:
+        """The probe of `ids`: each one's score (in `ids` order) and the tokens it cost."""
+        scores = np.asarray(scores, np.float64)
+        if len(scores) != len(ids):
+            raise ValueError(f"{len(scores)} probe scores for {len(ids)} probed ids")
         self.stats["probes"] += 1
         self.stats["probe_tokens"] += int(tokens)
-        self.scheduler.report_probe(step, accuracy)
+        tasks = self.tracker.column("task")[self.tracker.positions(np.asarray(ids, np.int64))]
+        self.scheduler.report_probe(step, tasks, scores)
 
     def draw(self, step: int, batch_size: int) -> tuple[np.ndarray, int]:
         """(buffered ids drawn for this step, the replay slots they fill): the slots replace
@@ -89,13 +94,15 @@ class ReplayStrategy:
         cap = self.config.budget_per_task
         if cap is not None:
             count = min(count, cap - self.replayed_in_task)
-        count = min(count, self.config.max_replay(batch_size), len(self.tracker))
+        tasks = self.scheduler.replay_tasks() if count > 0 else None
+        pool = len(self.tracker) if tasks is None else int(self.in_tasks(tasks).sum())
+        count = min(count, self.config.max_replay(batch_size), pool)
         if count <= 0:
             return EMPTY, 0
         drawn = count
         if self.spec.virtual_step:
-            drawn = min(math.ceil(self.config.mir.candidates * count), len(self.tracker))
-        ids = self.sample_ids(drawn)
+            drawn = min(math.ceil(self.config.mir.candidates * count), pool)
+        ids = self.sample_ids(drawn, tasks)
         self.replayed_in_task += count
         self.stats["replayed_examples"] += count
         self.stats["replay_events"] += int(started)
@@ -111,16 +118,25 @@ class ReplayStrategy:
                              "virtual step's loss rise: draw, measure, then most_interfered")
         return ids
 
-    def sample_ids(self, count: int) -> np.ndarray:
+    def sample_ids(self, count: int, tasks: np.ndarray | None = None) -> np.ndarray:
         """`count` buffered ids by the sampler's law; with `risk: forgetting` the never-learned
-        examples get at most their capped share of the draw."""
+        examples get at most their capped share of the draw. With `tasks`, only those tasks'
+        examples are drawn, in the same proportions among them (at most as many as they
+        hold)."""
         tracker, clock = self.tracker, self.clock.value
         memory = self.config.memory
-        if memory.risk != "forgetting":
+        if memory.risk != "forgetting" and tasks is None:
             return self.sampler.sample(tracker, clock, count, self.rng)
-        log_weights = pooled(self.sampler.log_probabilities(tracker, clock),
-                             tracker.unlearned(), memory.unlearned_share)
+        log_weights = self.sampler.log_probabilities(tracker, clock)
+        if memory.risk == "forgetting":
+            log_weights = pooled(log_weights, tracker.unlearned(), memory.unlearned_share)
+        if tasks is not None:
+            log_weights = np.where(self.in_tasks(tasks), log_weights, -np.inf)
         return tracker.ids[gumbel_top_k(log_weights, count, self.rng)]
+
+    def in_tasks(self, tasks: np.ndarray) -> np.ndarray:
+        """Which buffered examples belong to one of `tasks`."""
+        return np.isin(self.tracker.column("task"), tasks)
 
     def current_count(self, batch_size: int, replayed: int) -> int:
         """Current-task examples to draw beside `replayed` buffered ones."""
