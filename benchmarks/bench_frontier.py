@@ -98,7 +98,8 @@ replays. Round 3's candidates: `mssr-forgetting` (the memory sampler on the ever
 driven by each example's loss rise over its learned loss, never-learned examples in a capped
 pool), `uniform-adaptive` (the `adaptive` strategy: uniform sampling, the adaptive law's trickle
 moved to where replayed examples show forgetting; run as `mssr-scheduler` with
-`schedule.law: adaptive` until it shipped, which replays the same: tests/test_simulation.py) and `mssr-adaptive` (both). `uniform-self` is uniform replay whose
+`schedule.law: adaptive` until it shipped, which replays the same: tests/test_simulation.py)
+and `mssr-adaptive` (both). `uniform-self` is uniform replay whose
 replayed examples are trained on the model's own answers where the task's scorer accepts them
 (`replay.targets: self`, OPR's idea; its task-end answering is counted in
 `compute.target_tokens`, not in the replay budget). `none` (the forgetting floor) and `joint`

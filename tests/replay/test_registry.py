@@ -64,3 +64,9 @@ def test_a_schedule_kind_without_a_planned_spend_is_not_a_budget_reference():
         adaptive = True
 
     assert Whenever.planned_spend(ReplayConfig(), 10, 8) is None
+
+
+def test_only_mssr_schedule_kinds_read_the_law():
+    assert [name for name in STRATEGY_NAMES if spec_for(name).reads_schedule_law] == [
+        "mssr", "mssr-scheduler"]
+    assert spec_for("adaptive").memory  # its buffer's memory model is recorded, as mssr's

@@ -1,6 +1,7 @@
 """`mssr demo`: the whole story on a laptop CPU. The bundled model learns five built-in tasks
 one after another without replay, with classic replay and with the shipped default at the
-same replay budget; the comparison table and the reports show what was forgotten and what replay kept."""
+same replay budget; the comparison table and the reports show what was forgotten and what
+replay kept."""
 
 from __future__ import annotations
 

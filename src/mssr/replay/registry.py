@@ -51,12 +51,12 @@ class StrategySpec:
     @property
     def memory(self) -> bool:
         """Whether the memory model drives a decision (its snapshots are recorded)."""
-        return self.memory_sampler or self.reads_schedule_law
+        return self.memory_sampler or issubclass(self.schedule, MemorySchedule)
 
     @property
     def reads_schedule_law(self) -> bool:
         """Whether `replay.schedule.law` picks the schedule (MSSR's schedule kind)."""
-        return issubclass(self.schedule, MemorySchedule)
+        return self.schedule.reads_law
 
     @property
     def adaptive_spend(self) -> bool:

@@ -32,6 +32,7 @@ class Scheduler:
 
     adaptive = False  # whether the spend depends on the run, not on the schedule alone
     reads_forgetting = False  # whether `observe_replay` wants the replayed examples' rises
+    reads_law = False  # as a strategy's kind: whether `schedule.law` picks the schedule
     # how a due probe scores each example: 0, every response token by teacher-forced greedy
     # prediction (right or wrong: the accuracy trigger); n > 0, the match rate of the first n
     # greedily decoded answer tokens with the target's (the drift trigger)
@@ -322,6 +323,7 @@ class MemorySchedule(Scheduler):
     Unless a law says otherwise, an event replays round(r(t) B) examples in each of its
     batches, with r(t) = r_min + (r0 - r_min) exp(-(t - t_start) / tau_r)."""
 
+    reads_law = True
     ADAPTS = ("retention", "adaptive", "drift")  # laws that adapt to the run: planned geometric
     _config: ScheduleConfig
 
@@ -480,6 +482,7 @@ class AdaptiveSchedule(MemorySchedule):
     first steps) draws replay there."""
 
     reads_forgetting = True
+    reads_law = False
 
     @classmethod
     def from_config(cls, config: ReplayConfig) -> Scheduler:
