@@ -85,9 +85,10 @@ class RetentionCalibration:
 
     def summary(self) -> dict:
         """results.json's `calibration`: the recorded pairs, their agreement and the fit."""
+        self._record_queued()
         scale = (self.scale(np.arange(len(self.sum_xy))) if self.mode == "per_task"
                  else [self.scale(np.zeros(0, np.int64))])
-        error = np.abs(self.predicted - self.observed)  # records the queued measurements
+        error = np.abs(self.predicted - self.observed)
         return {"mode": self.mode, "measurements": self.seen,
                 "spearman": spearman(self.predicted, self.observed),
                 "mean_abs_error": float(error.mean()) if len(error) else None,
@@ -96,6 +97,7 @@ class RetentionCalibration:
                 "task": self.task.tolist()}
 
     def state_dict(self) -> dict:
+        self._record_queued()
         return {"sum_xy": self.sum_xy.copy(), "sum_xx": self.sum_xx.copy(),
                 "predicted": self.predicted.copy(), "observed": self.observed.copy(),
                 "task": self.task.copy(), "seen": self.seen, "stride": self.stride}
