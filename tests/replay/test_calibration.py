@@ -142,3 +142,16 @@ def test_buffer_entries_keep_the_clock_and_loss_of_their_last_training():
     retention = tracker.retention(strategy.clock.value)[rows]
     assert (retention < 1.0).all()  # not 1 at entry: time has passed since the last training
     assert retention[0] < tracker.retention(strategy.clock.value - 2.0)[rows][0]
+
+
+def test_a_checkpoint_between_queued_measurements_resumes_the_same_record():
+    values = np.linspace(0.0, 1.0, 2 * MAX_PAIRS + 3)
+    whole, resumed = RetentionCalibration(MemoryConfig()), RetentionCalibration(MemoryConfig())
+    for start in range(0, len(values), 64):
+        chunk = values[start:start + 64]
+        for calibration in (whole, resumed):
+            calibration.observe(np.zeros(len(chunk), np.int64), chunk, chunk, chunk, chunk)
+        if start == 64 * 40:  # 2,624 measurements queued, none recorded yet
+            resumed = RetentionCalibration(MemoryConfig())
+            resumed.load_state_dict(whole.state_dict())
+    assert resumed.summary() == whole.summary()
