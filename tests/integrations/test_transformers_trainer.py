@@ -142,7 +142,7 @@ def test_resume_from_checkpoint_equals_an_unbroken_run(make_config, tmp_path, mo
         assert results[key] == reference[key], key
 
 
-def test_refuses_a_train_dataset_no_tokenizer_wrong_max_steps_self_targets_or_missing_references(
+def test_refuses_a_train_dataset_no_tokenizer_wrong_max_steps_or_missing_references(
         make_config, tmp_path):
     config = make_config("replay.strategy=uniform")
     inputs = continual_inputs(config, tmp_path / "data")
@@ -155,11 +155,6 @@ def test_refuses_a_train_dataset_no_tokenizer_wrong_max_steps_self_targets_or_mi
         ReplayTrainer(args=args, train_dataset=inputs["tasks"][0].train, **common)
     with pytest.raises(ConfigError, match="processing_class"):
         ReplayTrainer(args=args, **{**common, "processing_class": None})
-    continual = inputs["continual"]
-    self_targets = dataclasses.replace(continual, replay=dataclasses.replace(
-        continual.replay, targets="self"))
-    with pytest.raises(ConfigError, match=r"continual\.replay\.targets.*re-encoded"):
-        ReplayTrainer(args=args, **{**common, "continual": self_targets})
     missing = dataclasses.replace(inputs["continual"], reference_runs=[str(tmp_path / "none")])
     with pytest.raises(MSSRError, match="no such results file"):  # before any training
         ReplayTrainer(args=args, **{**common, "continual": missing})

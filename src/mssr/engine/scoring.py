@@ -18,9 +18,14 @@ from mssr.data.formatting import IGNORE_INDEX, Encoded, collate
 from mssr.data.schema import Example
 from mssr.engine.distributed import broadcast
 from mssr.engine.tasks import PreparedTask
-from mssr.evaluation.generation import generation_stop_ids, greedy_continuations, pad_token_id
+from mssr.evaluation.generation import (
+    generation_stop_ids,
+    greedy_continuations,
+    pad_token_id,
+    visible_text,
+)
 from mssr.evaluation.model_mode import inference
-from mssr.evaluation.scorers import Answers, answer_examples
+from mssr.evaluation.scorers import Answers, answer_compare, answer_examples
 from mssr.losses import response_exact
 from mssr.replay.progress import Progress
 from mssr.run_config import EvalConfig, RunConfig, config_to_dict
@@ -104,6 +109,41 @@ def probe_drift(model: torch.nn.Module, tokenizer: Any,
                                        for i, token in enumerate(compared)]))
             tokens += sum(map(len, prompts)) + sum(map(len, decoded))
     return np.asarray(scores, np.float64), tokens
+
+
+def answer_rows(model: torch.nn.Module, tokenizer: Any,
+                batches: Iterable[dict[str, torch.Tensor]], scorer: str,
+                max_new_tokens: int) -> Answers:
+    """`replay.targets: self` on tokenized rows (the trainer integrations'): per row of the
+    batches, the model's greedy answer to its prompt (the tokens before its response, as
+    `answer_spans` splits it; up to `max_new_tokens`, stopped as the scorers' generation
+    stops) and whether `scorer` gives it full credit against the row's response, both texts
+    decoded without special tokens as the generation scorers compare them (`token_f1` has no
+    gold answers here: the response is the reference). A multiple-choice scorer answers
+    nothing (texts None, none accepted: the stored choice stays), as `answer_examples`;
+    `loss` is a ConfigError. `tokens`: prompts + generated. `model` generates
+    (`inference_model`)."""
+    compare = answer_compare(scorer)
+    texts: list[str | None] = []
+    accepted: list[bool] = []
+    tokens = 0
+    stops, pad = generation_stop_ids(model, tokenizer), pad_token_id(tokenizer)
+    with inference(model):
+        for batch in batches:
+            spans = answer_spans(batch)
+            if compare is None:
+                texts += [None] * len(spans)
+                accepted += [False] * len(spans)
+                continue
+            prompts = [prompt for prompt, _ in spans]
+            decoded = greedy_continuations(model, prompts, max_new_tokens, stops, pad)
+            for (_, response), new in zip(spans, decoded, strict=True):
+                answer = visible_text(tokenizer, tokenizer.decode(new))
+                reference = visible_text(tokenizer, tokenizer.decode(response))
+                texts.append(answer)
+                accepted.append(compare(answer, reference, None) >= 1.0)
+            tokens += sum(map(len, prompts)) + sum(map(len, decoded))
+    return Answers(texts=texts, accepted=accepted, tokens=tokens)
 
 
 def answer_spans(batch: dict[str, torch.Tensor]) -> list[tuple[list[int], list[int]]]:

@@ -52,18 +52,24 @@ def prepare_tasks(config: RunConfig, tokenizer: Any, data_dir: Path) -> list[Pre
         data = load_task(task, seed=config.seed, skip_bad_lines=config.skip_bad_lines,
                          data_root=config.data_root)
         check_task_size(data, config.train.batch_size, "train.batch_size")
-        if config.replay.targets == "self" and data.scorer not in ANSWER_SCORERS | CHOICE_SCORERS:
-            raise ConfigError("replay.targets", f"'self' needs every task's scorer to judge a "
-                              f"generated answer, but task {data.name!r} is scored by "
-                              f"{data.scorer!r} (tasks[{data.name}].scorer); use "
-                              f"replay.targets: stored, or score it with one of: "
-                              f"{', '.join(sorted(ANSWER_SCORERS | CHOICE_SCORERS))}")
+        if config.replay.targets == "self":
+            check_self_targets(data.name, data.scorer, "replay.targets")
         if spec_for(config.replay.strategy).replays:
             check_task_size(data, config.replay.buffer.per_task, "replay.buffer.per_task")
         encoded = [encode_example(example, tokenizer, config.model.max_length)
                    for example in data.train]
         prepared.append(PreparedTask(index=index, data=data, encoded=encoded))
     return prepared
+
+
+def check_self_targets(task: str, scorer: str, field: str) -> None:
+    """`replay.targets: self` needs every task's scorer to judge a generated answer (or to pick
+    among stored choices): a ConfigError on `field` naming the task otherwise (`loss`)."""
+    if scorer not in ANSWER_SCORERS | CHOICE_SCORERS:
+        raise ConfigError(field, f"'self' needs every task's scorer to judge a generated "
+                          f"answer, but task {task!r} is scored by {scorer!r} "
+                          f"(tasks[{task}].scorer); use replay.targets: stored, or score it "
+                          f"with one of: {', '.join(sorted(ANSWER_SCORERS | CHOICE_SCORERS))}")
 
 
 def lookup(tasks: list[PreparedTask], ids: np.ndarray,

@@ -90,10 +90,10 @@ def _exact_match(generated: str, reference: str, example: Example) -> float:
     return float(normalise_text(generated) == normalise_text(reference))
 
 
-def _numeric(generated: str, reference: str, example: Example) -> float:
+def _numeric(generated: str, reference: str, example: Example | None) -> float:
     expected = last_number(reference)
     if expected is None:
-        raise DataError(example.source or "<example>",
+        raise DataError((example and example.source) or "<example>",
                         f"the numeric scorer needs a number in the response, got {reference!r}",
                         field="response")
     return float(numbers_match(last_number(generated), expected))
@@ -103,10 +103,10 @@ def _rouge_l(generated: str, reference: str, example: Example) -> float:
     return rouge_l(generated, reference)
 
 
-def _token_f1(generated: str, reference: str, example: Example) -> float:
+def _token_f1(generated: str, reference: str, example: Example | None) -> float:
     """SQuAD token F1 against the best of the example's gold answers (its response if it has
-    no list)."""
-    return token_f1(generated, example.gold_answers or reference)
+    no list, or if there is no example: a tokenized row)."""
+    return token_f1(generated, (example and example.gold_answers) or reference)
 
 
 def _multiple_choice(model: Any, tokenizer: Any, examples: list[Example],
@@ -157,7 +157,8 @@ def _loss(model: Any, tokenizer: Any, examples: list[Example],
                      extra={"perplexity": math.exp(mean_loss)})
 
 
-_COMPARES: dict[str, Callable[[str, str, Example], float]] = {
+Compare = Callable[[str, str, Example | None], float]
+_COMPARES: dict[str, Compare] = {
     "exact_match": _exact_match,
     "numeric": _numeric,
     "rouge_l": _rouge_l,
@@ -191,17 +192,28 @@ def answer_examples(model: Any, tokenizer: Any, examples: list[Example], scorer:
     whether `scorer` accepts it: full credit for that example (1.0; for rouge_l and token_f1
     the reference's words). Multiple-choice scorers generate nothing; a scorer that cannot
     judge an answer (`loss`) is a ConfigError."""
-    if scorer in CHOICE_SCORERS:
+    compare = answer_compare(scorer)
+    if compare is None:
         return Answers(texts=[None] * len(examples), accepted=[False] * len(examples), tokens=0)
-    if scorer not in ANSWER_SCORERS:
-        raise ConfigError("scorer", f"{scorer!r} cannot judge a generated answer; scorers that "
-                          f"can: {', '.join(sorted(ANSWER_SCORERS))}")
     if not examples:
         return Answers(texts=[], accepted=[], tokens=0)
     limits = ScoringLimits(batch_size=batch_size, max_new_tokens=max_new_tokens,
                            max_length=max_length)
     with inference(model):
-        texts, values, tokens = _generate_and_compare(model, tokenizer, examples,
-                                                      _COMPARES[scorer], limits)
+        texts, values, tokens = _generate_and_compare(model, tokenizer, examples, compare,
+                                                      limits)
     return Answers(texts=list(texts), accepted=[value >= 1.0 for value in values],
                    tokens=tokens)
+
+
+def answer_compare(scorer: str) -> Compare | None:
+    """How `scorer` judges a generated answer: `compare(generated, reference, example)`, 1.0
+    for full credit (`example` may be None: a tokenized row, judged against its reference
+    alone); None for a multiple-choice scorer (nothing is generated, the stored choice stays);
+    a ConfigError for a scorer that cannot judge an answer (`loss`)."""
+    if scorer in CHOICE_SCORERS:
+        return None
+    if scorer not in ANSWER_SCORERS:
+        raise ConfigError("scorer", f"{scorer!r} cannot judge a generated answer; scorers that "
+                          f"can: {', '.join(sorted(ANSWER_SCORERS))}")
+    return _COMPARES[scorer]

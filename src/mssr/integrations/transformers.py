@@ -25,12 +25,19 @@ from accelerate.utils import DistributedType, broadcast
 from transformers import Trainer, TrainerCallback
 from transformers.trainer_utils import PREFIX_CHECKPOINT_DIR, get_last_checkpoint
 
+from mssr.data.formatting import TARGET_DELIMITER, stop_token_ids
 from mssr.engine.data_order import local_micro_batches
 from mssr.engine.interference import virtual_step_losses
 from mssr.engine.model import trainable_parameters
 from mssr.engine.optim import update_norm
-from mssr.engine.scoring import evaluate_tasks, probe_accuracy, probe_drift
-from mssr.engine.tasks import ID_STRIDE
+from mssr.engine.scoring import (
+    answer_rows,
+    answer_spans,
+    evaluate_tasks,
+    probe_accuracy,
+    probe_drift,
+)
+from mssr.engine.tasks import ID_STRIDE, check_self_targets
 from mssr.errors import ConfigError, MSSRError
 from mssr.integrations.continual import (
     ContinualConfig,
@@ -39,9 +46,13 @@ from mssr.integrations.continual import (
     check_tasks,
 )
 from mssr.losses import per_example_mean, token_losses
-from mssr.replay.driver import StepPlan
+from mssr.replay.driver import StepPlan, TaskAnswers
 
 ID_KEY = "mssr_ids"  # the example ids a batch carries from the dataloader to compute_loss
+# replay.targets: self rebuilds a replayed row around the model's answer: these per-token keys
+# by rule (`ReplayMixin._answer_row`); a row with any other key is refused
+ANSWER_ROW_KEYS = frozenset({"input_ids", "labels", "attention_mask", "completion_mask",
+                             "assistant_masks"})
 
 
 class ReplayMixin:
@@ -59,12 +70,9 @@ class ReplayMixin:
             raise ConfigError("processing_class", "pass the tokenizer: it scores the tasks")
         tasks = check_tasks(tasks)  # eval data as mssr Examples, scorers resolved
         continual.validate()
-        if continual.replay.targets != "stored":
-            raise ConfigError("continual.replay.targets", "'self' is not supported by the "
-                              "replay trainers yet: their rows are tokenized in your own format "
-                              "(collator, chat template), so the model's answer cannot be "
-                              "re-encoded as the trainer would; use stored targets here, or "
-                              "`mssr run` for replay.targets: self")
+        if continual.replay.targets == "self":
+            for task in tasks:
+                check_self_targets(task.name, task.scorer, "continual.replay.targets")
         super().__init__(*args, train_dataset=tasks[0].train, **kwargs)
         sharded = self.accelerator.distributed_type
         if sharded in (DistributedType.FSDP, DistributedType.DEEPSPEED):
@@ -73,8 +81,11 @@ class ReplayMixin:
                               "unsharded weights); launch with DDP or on one process")
         self.tasks = tasks
         self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
+        if continual.replay.targets == "self":
+            self._check_answer_rows()
         self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
                              for rows in self.task_rows]
+        self.replaced: dict[int, dict[str, list[int]]] = {}  # replay.targets: self's rows
         batch_size = (self.args.per_device_train_batch_size
                       * self.args.gradient_accumulation_steps * self.accelerator.num_processes)
         self.replay = TrainerReplay(continual, [len(rows) for rows in self.task_rows], batch_size,
@@ -154,8 +165,16 @@ class ReplayMixin:
                                   train_tokens=int(self._token_counts(plan.ids).sum()),
                                   eval_tokens=2 * int(self._token_counts(plan.candidates).sum()))
 
+    def _row(self, example_id: int) -> Any:
+        """The row behind an id: its replacement (`replay.targets: self`'s accepted answer),
+        else the task's own row."""
+        replaced = self.replaced.get(example_id)
+        if replaced is not None:
+            return replaced
+        return self.task_rows[example_id // ID_STRIDE][example_id % ID_STRIDE]
+
     def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
-        rows = [self.task_rows[int(i) // ID_STRIDE][int(i) % ID_STRIDE] for i in ids]
+        rows = [self._row(int(i)) for i in ids]
         batch = dict(self.data_collator(rows))
         if "labels" not in batch:
             raise ConfigError("data_collator", "batches need labels (-100 on prompt tokens): "
@@ -164,7 +183,8 @@ class ReplayMixin:
         return batch
 
     def _token_counts(self, ids: np.ndarray) -> np.ndarray:
-        return np.array([self.token_counts[int(i) // ID_STRIDE][int(i) % ID_STRIDE]
+        return np.array([len(self.replaced[int(i)]["input_ids"]) if int(i) in self.replaced
+                         else self.token_counts[int(i) // ID_STRIDE][int(i) % ID_STRIDE]
                          for i in ids], dtype=np.int64)
 
     # ---------------------------------------------------------------- the loss
@@ -230,8 +250,68 @@ class ReplayMixin:
                             "wrote, with the same arguments")
         if not replay.task_done:
             return False
-        replay.end_task(self._score_tasks(replay.evaluated_upto()))
+        replay.end_task(self._score_tasks(replay.evaluated_upto()), answer=self._answer_buffered)
+        self._encode_targets()
         return True
+
+    # ---------------------------------------------------------------- replay.targets: self
+    def _check_answer_rows(self) -> None:
+        """Before any training: every task's rows carry only per-token keys that
+        `_answer_row` can rebuild around an answer."""
+        for task, rows in zip(self.tasks, self.task_rows, strict=True):
+            unknown = sorted(set(rows[0]) - ANSWER_ROW_KEYS)
+            if unknown:
+                raise ConfigError(f"tasks[{task.name}].train", f"row key {unknown[0]!r} "
+                                  "cannot be rebuilt around the model's answer for "
+                                  "continual.replay.targets: self (rows may carry "
+                                  f"{', '.join(sorted(ANSWER_ROW_KEYS))}); drop it, or use "
+                                  "stored targets")
+
+    def _answer_buffered(self, ids: np.ndarray) -> TaskAnswers:
+        """`replay.targets: self`: the current model's greedy answers to the finished task's
+        buffered rows' prompts (token space: the collated row up to its first label), each
+        judged by the task's scorer against the row's response, on every process alike."""
+        replay = self.replay
+        size, settings = replay.continual.eval.batch_size, replay.continual.eval
+        batches = (self._collate(ids[start:start + size]) for start in range(0, len(ids), size))
+        answers = answer_rows(self.model, self.processing_class, batches,
+                              self.tasks[replay.progress.task].scorer, settings.max_new_tokens)
+        return TaskAnswers(texts=answers.texts, accepted=answers.accepted,
+                           tokens=answers.tokens)
+
+    def _encode_targets(self) -> None:
+        """Each accepted answer the driver holds becomes its id's row (at a task end, and
+        after a checkpoint is loaded): from then on replaying (or probing) it trains on the
+        model's own answer."""
+        for example_id, answer in self.replay.targets().items():
+            if example_id not in self.replaced:
+                self.replaced[example_id] = self._answer_row(example_id, answer)
+
+    def _answer_row(self, example_id: int, answer: str) -> dict[str, list[int]]:
+        """The stored row of `example_id` with `answer` as its response, in the row's own
+        format: its prompt tokens (as the collator's labels split them), the answer's tokens
+        (after the delimiter the stored response starts with, if the answer lacks it), then
+        the stored response's last token if that ends an answer (EOS, end-of-turn);
+        labels, attention and completion/assistant masks rebuilt to match."""
+        row = self.task_rows[example_id // ID_STRIDE][example_id % ID_STRIDE]
+        batch = dict(self.data_collator([row]))
+        if "labels" not in batch:
+            raise ConfigError("data_collator", "batches need labels (-100 on prompt tokens): "
+                              "per-example losses are read from them")
+        (prompt, response), = answer_spans(batch)
+        tokenizer = self.processing_class
+        stored = tokenizer.decode(response, skip_special_tokens=True)
+        if stored[:1].isspace() and not answer[:1].isspace():  # the delimiter, as `mssr run`
+            answer = TARGET_DELIMITER + answer  # encodes a response after its prompt
+        answer_ids = list(tokenizer(answer, add_special_tokens=False)["input_ids"])
+        if response and response[-1] in stop_token_ids(tokenizer):
+            answer_ids.append(response[-1])
+        rebuilt = {"input_ids": prompt + answer_ids,
+                   "labels": [-100] * len(prompt) + answer_ids,
+                   "attention_mask": [1] * (len(prompt) + len(answer_ids)),
+                   "completion_mask": [0] * len(prompt) + [1] * len(answer_ids),
+                   "assistant_masks": [0] * len(prompt) + [1] * len(answer_ids)}
+        return {key: rebuilt[key] for key in row}
 
     # ---------------------------------------------------------------- scoring
     def _score_tasks(self, upto: int | None) -> list[float | None]:
@@ -287,6 +367,7 @@ class ReplayMixin:
                 raise MSSRError(f"no checkpoint to resume in {self.args.output_dir}")
         if resume_from_checkpoint:
             self.replay.load_checkpoint(Path(resume_from_checkpoint))
+            self._encode_targets()
         elif self.replay.progress.global_step:
             raise MSSRError("this trainer has already trained its tasks; build a new one")
         self.replay.start_clock()
