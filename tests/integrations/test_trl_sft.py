@@ -151,3 +151,37 @@ def test_a_malformed_eval_set_is_refused_by_the_constructor(engine_assets, make_
                          tasks=tasks, continual=inputs["continual"],
                          processing_class=inputs["tokenizer"])
     assert raised.value.field == field
+
+
+@pytest.mark.slow
+def test_sft_self_targets_rebuild_rows_as_mssr_run_encodes(make_config, tmp_path,
+                                                           monkeypatch):
+    """replay.targets: self on rows SFTTrainer prepared from input_ids + completion_mask: the
+    accepted answers replay with the engine's losses (the rebuilt rows, in SFTTrainer's own
+    columns, train the same tokens)."""
+    from test_self_targets import SELF, pin_answers
+
+    config = make_config(*SELF)
+    pin_answers(monkeypatch)
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
+    engine = run_engine(config, tmp_path / "engine")
+    engine_plans, engine_observed = list(planned), list(observed)
+    planned.clear()
+    observed.clear()
+
+    inputs = continual_inputs(config, tmp_path / "data")
+    trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
+                               tasks=[as_completion_rows(task) for task in inputs["tasks"]],
+                               continual=inputs["continual"],
+                               processing_class=inputs["tokenizer"])
+    trainer.train()
+    results = trainer.save_results(tmp_path / "sft")
+
+    assert [r["accepted"] for r in results["replay_targets"]] == [4, 0]
+    assert results["replay_targets"] == engine["replay_targets"]
+    assert planned == engine_plans
+    assert_same_observations(observed, engine_observed)
+    stored = set(trainer.task_rows[0][0])  # SFTTrainer's prepared columns
+    for row in trainer.replaced.values():
+        assert set(row) == stored and {len(values) for values in row.values()} == {
+            len(row["input_ids"])}
