@@ -159,7 +159,7 @@ def test_sft_self_targets_rebuild_rows_as_mssr_run_encodes(make_config, tmp_path
     """replay.targets: self on rows SFTTrainer prepared from input_ids + completion_mask: the
     accepted answers replay with the engine's losses (the rebuilt rows, in SFTTrainer's own
     columns, train the same tokens)."""
-    from test_self_targets import SELF, pin_answers
+    from test_trainer_self_targets import SELF, pin_answers
 
     config = make_config(*SELF)
     pin_answers(monkeypatch)
