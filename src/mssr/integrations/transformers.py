@@ -81,8 +81,6 @@ class ReplayMixin:
                               "unsharded weights); launch with DDP or on one process")
         self.tasks = tasks
         self.task_rows = [self._prepare_task_rows(index, task) for index, task in enumerate(tasks)]
-        if continual.replay.targets == "self":
-            self._check_answer_rows()
         self.token_counts = [np.array([len(rows[i]["input_ids"]) for i in range(len(rows))])
                              for rows in self.task_rows]
         self.replaced: dict[int, dict[str, list[int]]] = {}  # replay.targets: self's rows
@@ -91,6 +89,8 @@ class ReplayMixin:
         self.replay = TrainerReplay(continual, [len(rows) for rows in self.task_rows], batch_size,
                                    seed=self.args.seed)
         self.replay.check_reference(tasks)
+        if self.replay.answers_targets:  # replay.targets: self, on a strategy that replays
+            self._check_answer_rows()
         if self.args.max_steps > 0 and self.args.max_steps != self.replay.total_steps:
             raise ConfigError("args.max_steps", f"{self.args.max_steps} does not match "
                               f"{self.replay.total_steps} = steps_per_task x tasks; leave it "
