@@ -1,0 +1,20 @@
+#!/bin/bash
+# Round 3, step C (BENCHMARKS.md's pre-registration): the shipped default (arm uniform-adaptive,
+# chosen by step B's rule) against uniform, run once, untuned. Resumable: finished runs are
+# reused, a killed one resumes; run from the repository root with the venv active.
+set -e
+export OMP_NUM_THREADS=1
+A="--arms uniform uniform-adaptive --jobs 2 --tasks 4 --steps 100"
+L="python benchmarks/bench_frontier.py --regime lora $A"
+P="python benchmarks/bench_frontier.py --regime full $A"
+# the pre-registered 7 pairs, LoRA at 1/3/10% and the 30% check, then full fine-tuning
+$L --orders default --seeds 1 2 3 --budgets 0.01 0.03 0.1 0.3
+$L --orders reverse shuffled --seeds 0 1 --budgets 0.01 0.03 0.1 0.3
+$P --orders default --seeds 1 2 3 --budgets 0.01 0.03 0.1
+$P --orders reverse shuffled --seeds 0 1 --budgets 0.01 0.03 0.1
+# step A's sigma_d = 0.056 asks for 61 pairs a budget: default seeds 4-21, reverse and
+# shuffled seeds 2-19, a seed of each order at a time
+for k in $(seq 0 17); do
+  $L --orders default --seeds $((4 + k)) --budgets 0.01 0.03 0.1
+  $L --orders reverse shuffled --seeds $((2 + k)) --budgets 0.01 0.03 0.1
+done
