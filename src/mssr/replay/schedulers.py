@@ -354,9 +354,10 @@ class MemorySchedule(Scheduler):
     @classmethod
     def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
                       batch_size: int) -> int | None:
-        if cls.needs_allowance(config):
-            config = dataclasses.replace(
-                config, schedule=dataclasses.replace(config.schedule, law="geometric"))
+        if cls.needs_allowance(config):  # planned as the geometric law, whatever kind asks
+            return ExpandingSchedule.planned_spend(dataclasses.replace(
+                config, schedule=dataclasses.replace(config.schedule, law="geometric")),
+                steps_per_task, batch_size)
         return super().planned_spend(config, steps_per_task, batch_size)
 
     @classmethod
@@ -493,15 +494,6 @@ class AdaptiveSchedule(MemorySchedule):
     @classmethod
     def needs_allowance(cls, config: ReplayConfig) -> bool:
         return True
-
-    @classmethod
-    def planned_spend(cls, config: ReplayConfig, steps_per_task: int,
-                      batch_size: int) -> int | None:
-        """Planned, and allotted without a budget, what the geometric law with the same
-        constants spends (as `law: adaptive` under MemorySchedule)."""
-        geometric = dataclasses.replace(
-            config, schedule=dataclasses.replace(config.schedule, law="geometric"))
-        return MemorySchedule.planned_spend(geometric, steps_per_task, batch_size)
 
     @classmethod
     def match_budget(cls, config: ReplayConfig, budget: int, steps_per_task: int,
