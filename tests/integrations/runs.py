@@ -66,6 +66,18 @@ def run_engine(config: RunConfig, run_dir: Path) -> dict:
     return execute(config, run_dir=run_dir, show_progress=False)[1]
 
 
+def run_engine_recorded(config: RunConfig, run_dir: Path, monkeypatch: pytest.MonkeyPatch
+                        ) -> tuple[dict, tuple[list, list], tuple[list, list]]:
+    """The engine's results, with (its plans, its observations) as a reference, and the same
+    two recorders emptied, recording what the trainer under test does next."""
+    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
+    engine = run_engine(config, run_dir)
+    reference = (list(planned), list(observed))
+    planned.clear()
+    observed.clear()
+    return engine, reference, (planned, observed)
+
+
 def continual_inputs(config: RunConfig, data_dir: Path) -> dict:
     """The model, tokenizer, tasks and settings an integration needs to train what the engine
     trains for `config`: the same tokenized rows (so the same ids) and the same initial weights

@@ -11,9 +11,8 @@ import pytest
 from runs import (
     assert_same_observations,
     continual_inputs,
-    record_observations,
     record_plans,
-    run_engine,
+    run_engine_recorded,
     training_arguments,
 )
 from test_transformers_trainer import StopAt, make_trainer
@@ -64,11 +63,8 @@ def record_collated(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, dict]]:
 def test_self_targets_answer_and_replay_as_mssr_run_does(make_config, tmp_path, monkeypatch):
     config = make_config(*SELF)
     pin_answers(monkeypatch)
-    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
-    engine = run_engine(config, tmp_path / "engine")
-    engine_plans, engine_observed = list(planned), list(observed)
-    planned.clear()
-    observed.clear()
+    engine, (engine_plans, engine_observed), (planned, observed) = run_engine_recorded(
+        config, tmp_path / "engine", monkeypatch)
 
     collated = record_collated(monkeypatch)
     trainer = make_trainer(config, tmp_path, "trainer")

@@ -10,9 +10,8 @@ import pytest
 from runs import (
     assert_same_observations,
     continual_inputs,
-    record_observations,
     record_plans,
-    run_engine,
+    run_engine_recorded,
     training_arguments,
 )
 from transformers import DataCollatorForSeq2Seq, TrainerCallback, TrainingArguments
@@ -53,11 +52,8 @@ def make_trainer(config, tmp_path, name: str, reference_runs=(), **argument_over
 def test_replays_the_ids_mssr_run_replays_with_gradient_accumulation(make_config, tmp_path,
                                                                       monkeypatch, overrides):
     config = make_config(*overrides, "train.checkpoint_every=0")
-    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
-    engine = run_engine(config, tmp_path / "engine")
-    engine_plans, engine_observed = list(planned), list(observed)
-    planned.clear()
-    observed.clear()
+    engine, (engine_plans, engine_observed), (planned, observed) = run_engine_recorded(
+        config, tmp_path / "engine", monkeypatch)
 
     trainer = make_trainer(config, tmp_path, "trainer", per_device_train_batch_size=4,
                            gradient_accumulation_steps=2, reference_runs=[str(tmp_path / "engine")])

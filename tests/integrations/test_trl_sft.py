@@ -12,9 +12,7 @@ import torch  # noqa: E402
 from runs import (  # noqa: E402
     assert_same_observations,
     continual_inputs,
-    record_observations,
-    record_plans,
-    run_engine,
+    run_engine_recorded,
     training_arguments,
 )
 from trl import SFTConfig  # noqa: E402
@@ -40,25 +38,28 @@ def as_completion_rows(task: ContinualTask) -> ContinualTask:
     return ContinualTask(task.name, datasets.Dataset.from_list(rows), task.eval, task.scorer)
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("law", ["geometric", "drift"])  # drift: greedy probes on SFT's batches
-def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch, law):
-    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0",
-                         f"replay.schedule.law={law}", "replay.schedule.drift_every=2",
-                         "replay.schedule.drift_drop=0")
-    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
-    engine = run_engine(config, tmp_path / "engine")
-    engine_plans, engine_observed = list(planned), list(observed)
-    planned.clear()
-    observed.clear()
-
+def train_sft_on_completions(config, tmp_path) -> tuple[ReplaySFTTrainer, dict]:
+    """ReplaySFTTrainer trained on the config's tasks as prompt/completion rows: the trainer and
+    its results (saved under tmp_path / "sft")."""
     inputs = continual_inputs(config, tmp_path / "data")
     trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
                                tasks=[as_completion_rows(task) for task in inputs["tasks"]],
                                continual=inputs["continual"],
                                processing_class=inputs["tokenizer"])
     trainer.train()
-    results = trainer.save_results(tmp_path / "sft")
+    return trainer, trainer.save_results(tmp_path / "sft")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("law", ["geometric", "drift"])  # drift: greedy probes on SFT's batches
+def test_sft_replays_the_ids_mssr_run_replays(make_config, tmp_path, monkeypatch, law):
+    config = make_config("replay.strategy=mssr", "train.checkpoint_every=0",
+                         f"replay.schedule.law={law}", "replay.schedule.drift_every=2",
+                         "replay.schedule.drift_drop=0")
+    engine, (engine_plans, engine_observed), (planned, observed) = run_engine_recorded(
+        config, tmp_path / "engine", monkeypatch)
+
+    trainer, results = train_sft_on_completions(config, tmp_path)
 
     if law == "drift":
         assert engine["compute"]["method_eval_tokens"] > 0
@@ -163,19 +164,10 @@ def test_sft_self_targets_rebuild_rows_as_mssr_run_encodes(make_config, tmp_path
 
     config = make_config(*SELF)
     pin_answers(monkeypatch)
-    planned, observed = record_plans(monkeypatch), record_observations(monkeypatch)
-    engine = run_engine(config, tmp_path / "engine")
-    engine_plans, engine_observed = list(planned), list(observed)
-    planned.clear()
-    observed.clear()
+    engine, (engine_plans, engine_observed), (planned, observed) = run_engine_recorded(
+        config, tmp_path / "engine", monkeypatch)
 
-    inputs = continual_inputs(config, tmp_path / "data")
-    trainer = ReplaySFTTrainer(model=inputs["model"], args=sft_config(config, tmp_path / "sft"),
-                               tasks=[as_completion_rows(task) for task in inputs["tasks"]],
-                               continual=inputs["continual"],
-                               processing_class=inputs["tokenizer"])
-    trainer.train()
-    results = trainer.save_results(tmp_path / "sft")
+    trainer, results = train_sft_on_completions(config, tmp_path)
 
     assert [r["accepted"] for r in results["replay_targets"]] == [4, 0]
     assert results["replay_targets"] == engine["replay_targets"]
