@@ -13,7 +13,8 @@
 3. Model: a LlamaForCausalLM (tied embeddings) pretrained with AdamW on packed 128-token blocks,
    saved in half precision with safetensors and a model card (README.md).
 Seeds are fixed (numpy Generator, torch.manual_seed and a torch.Generator for the batches) and
-torch uses --threads threads. Every --checkpoint-every steps the training state is saved under
+torch uses --threads threads (--bf16: bfloat16 autocast in the forward pass, float32 weights
+and optimizer). Every --checkpoint-every steps the training state is saved under
 --work-dir; a rerun with the same arguments resumes from it and ends with the same weights.
 The tokenized corpus and the tokenizer are kept in --work-dir too (corpus.pt, tokenizer/), so a
 resumed build trains on exactly the blocks it started with even if the installed sources
@@ -167,6 +168,9 @@ def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace,
     first, recent, earlier_seconds = 0, [], 0.0
     if checkpoint.is_file():
         state = torch.load(checkpoint, weights_only=False)
+        if state.get("bf16", False) != args.bf16:
+            sys.exit(f"build_base_model: {checkpoint} was trained with bf16 "
+                     f"{state.get('bf16', False)}; resume it with the same --bf16 setting")
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         scheduler.load_state_dict(state["scheduler"])
@@ -177,7 +181,8 @@ def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace,
     model.train()
     for step in range(first, args.steps):
         batch = blocks[torch.randint(len(blocks), (args.batch_size,), generator=generator)]
-        loss = model(input_ids=batch, labels=batch).loss
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            loss = model(input_ids=batch, labels=batch).loss
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         optimizer.step()
@@ -194,7 +199,7 @@ def pretrain(model, blocks: torch.Tensor, args: argparse.Namespace,
         if stopping or args.checkpoint_every and (step + 1) % args.checkpoint_every == 0:
             state = {"model": model.state_dict(), "optimizer": optimizer.state_dict(),
                      "scheduler": scheduler.state_dict(), "generator": generator.get_state(),
-                     "step": step + 1, "recent": recent,
+                     "step": step + 1, "recent": recent, "bf16": args.bf16,
                      "seconds": earlier_seconds + time.monotonic() - start}
             torch.save(state, checkpoint.with_suffix(".tmp"))
             checkpoint.with_suffix(".tmp").replace(checkpoint)
@@ -230,7 +235,8 @@ can really forget).
   are in the public domain; the Python 3.11 documentation is under the PSF License Agreement.
   Only weights trained on the corpus are shipped, not its text.
 - Training: {steps} AdamW steps, batch {batch} x {block} tokens ({seen:,} tokens, {epochs:.1f}
-  passes), peak lr {lr}, warm-up then cosine decay, seed {seed}, CPU ({threads} threads):
+  passes), peak lr {lr}, warm-up then cosine decay, seed {seed}, {precision}, CPU ({threads}
+  threads):
   {minutes:.1f} minutes of training, {build_minutes:.1f} for the whole build. Final loss
   (mean of the last {window} steps): {loss:.3f}.
 - Rebuild: `{command}`
@@ -288,6 +294,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         help="save a checkpoint and exit after this step (a rerun goes on)")
     parser.add_argument("--snapshot-every", type=int, default=0,
                         help="save the model every N steps under work-dir/snapshots (0: never)")
+    parser.add_argument("--bf16", action="store_true",
+                        help="bfloat16 autocast for the forward pass; weights and optimizer "
+                             "stay float32 (1.6x faster a step on a CPU with AMX)")
     parser.add_argument("--realtext-texts", action="store_true",
                         help="add the realtext suite's Debian and man-page texts (no labels)")
     return parser.parse_args(argv)
@@ -321,6 +330,7 @@ def main(argv: list[str] | None = None) -> None:
         parameters=parameters, vocab=len(tokenizer), tokens=blocks.numel(),
         source_rows=rows, steps=args.steps, batch=args.batch_size,
         block=args.block, seen=seen, epochs=seen / blocks.numel(), lr=args.lr, seed=args.seed,
+        precision="bfloat16 autocast" if args.bf16 else "float32",
         threads=args.threads, minutes=train_seconds / 60,
         build_minutes=(prepared + train_seconds + time.monotonic() - trained) / 60,
         window=LOSS_WINDOW,
