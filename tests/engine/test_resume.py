@@ -36,7 +36,7 @@ def comparable(run_dir: Path) -> dict:
     results = json.loads((run_dir / "results.json").read_text())
     return {key: results[key] for key in ("acc_matrix", "base_scores", "replay_timeline",
                                           "task_boundaries", "memory_snapshots",
-                                          "buffer_learned", "replay_targets")} | {
+                                          "buffer_learned", "replay_targets", "right_to_wrong")} | {
         "compute": {k: v for k, v in results["compute"].items() if not k.endswith("seconds")}}
 
 

@@ -9,7 +9,7 @@ import pytest
 from mssr.errors import ConfigError
 from mssr.replay import ReplayConfig, build_strategy
 from mssr.replay.config import BufferConfig, MemoryConfig, ScheduleConfig
-from mssr.replay.driver import ReplayDriver
+from mssr.replay.driver import ReplayDriver, TaskAnswers
 from mssr.replay.samplers import UniformSampler, gumbel_top_k, pooled
 from mssr.replay.tracker import MemoryTracker
 
@@ -112,6 +112,60 @@ def test_the_driver_records_how_many_buffered_examples_were_learned():
     driver = run_driver(config, None, lambda offset: 0.2)
     assert driver.record()["buffer_learned"] == [
         {"task": task, "buffered": 20, "learned": 20} for task in range(3)]
+
+
+def test_an_example_answered_wrong_at_its_task_end_was_never_learned():
+    tracker = MemoryTracker(FORGETTING)
+    tracker.insert(np.arange(4), np.array([0.2, 0.2, 0.2, 3.0]), task=0, clock=0.0)
+    tracker.note_answers(np.array([0, 1, 9]), np.array([True, False, False]))  # 9: not buffered
+    # low loss does not make a wrong answer learned; an unscored example keeps its loss verdict
+    assert tracker.unlearned().tolist() == [False, True, False, True]
+    state = tracker.state_dict()
+    del state["answered"]  # a checkpoint from before the column: nothing was scored
+    tracker.load_state_dict(state)
+    assert tracker.unlearned().tolist() == [False, False, False, True]
+
+
+@pytest.mark.parametrize("risk", ["forgetting", "loss"])
+def test_a_right_to_wrong_event_drops_the_strength_to_the_floor(risk):
+    memory = MemoryConfig(risk=risk)
+    tracker = MemoryTracker(memory)
+    tracker.insert(np.arange(4), np.full(4, 0.2), task=0, clock=0.0)
+    tracker.note_answers(np.arange(3), np.array([True, True, False]))
+    before = tracker.column("strength").copy()
+    # id 0 holds, id 1 is now wrong (an event), id 2 was never right, id 3 was never scored
+    assert tracker.right_to_wrong(np.arange(4), np.array([True, False, False, False])) == 1
+    expected = before.copy()
+    if risk == "forgetting":  # only the ledger reads answers; `loss` keeps the paper's law
+        expected[1] = memory.min_strength
+    assert tracker.column("strength").tolist() == expected.tolist()
+
+
+def test_answers_and_probes_reach_the_ledger_through_the_driver():
+    """`targets: self` scores the buffered examples at each task end: the wrong ones count as
+    never learned in `buffer_learned`; a later probe that finds a right one wrong is an event."""
+    config = ReplayConfig(strategy="mssr-every-step", memory=FORGETTING, targets="self",
+                          buffer=BufferConfig(per_task=20))
+    tasks = [task * 1000 + np.arange(60) for task in range(3)]
+    driver = ReplayDriver(config, None, tasks, steps_per_task=10, batch_size=8, seed=0)
+
+    def answer(ids):  # ids below 20 of each task answered right
+        return TaskAnswers(texts=["a"] * len(ids), accepted=(ids % 1000 < 20).tolist(),
+                           tokens=len(ids))
+    while not driver.finished:
+        driver.begin_step()
+        plan = driver.plan_step()
+        driver.finish_step(plan, [1] * len(plan.ids), plan.ids, np.full(len(plan.ids), 0.2))
+        if driver.task_done:
+            if driver.progress.task == 1:
+                buffered = driver.strategy.buffer_ids
+                driver.report_probe(buffered, np.zeros(len(buffered)), tokens=5)
+            driver.end_task([0.0], answer=answer)
+    first = driver.strategy.buffer_ids[:20]
+    right = int((first % 1000 < 20).sum())
+    learned = [entry["learned"] for entry in driver.record()["buffer_learned"]]
+    assert learned[0] == right and learned[2] == 20  # the last task's buffer is not answered
+    assert driver.record()["right_to_wrong"] == right
 
 
 def test_bad_values_name_the_field():

@@ -215,15 +215,13 @@ class ReplayDriver:
         return self.config.targets == "self" and self.spec.replays
 
     def end_task(self, scores: list[float | None], answer: Answerer | None = None) -> None:
-        """Close the current task: the buffer takes its share (how many of them were learned is
-        recorded); with `replay.targets: self`, `answer` answers those ids' prompts with the
-        current model (`take_answers`); then the memory model's snapshot (strategies whose
-        decisions it drives) and the task's accuracy row `scores` are recorded."""
+        """Close the current task: the buffer takes its share; with `replay.targets: self`,
+        `answer` answers those ids' prompts with the current model (`take_answers`); then how
+        many of the task's buffered examples were learned (by their loss, and by their answer
+        where it was scored), the memory model's snapshot (strategies whose decisions it
+        drives) and the task's accuracy row `scores` are recorded."""
         progress, tracker = self.progress, self.strategy.tracker
         kept = self.strategy.end_task(progress.task)
-        unlearned = tracker.unlearned(tracker.positions(kept))
-        progress.buffer_learned.append({"task": progress.task, "buffered": len(kept),
-                                        "learned": int(len(kept) - unlearned.sum())})
         if self.answers_targets and progress.task + 1 < len(self.tasks):
             if answer is None:
                 raise MSSRError("replay.targets: self needs the trainer to answer the buffered "
@@ -231,6 +229,10 @@ class ReplayDriver:
             started = time.perf_counter()
             answers = answer(kept)
             self.take_answers(kept, answers, time.perf_counter() - started)
+        rows = tracker.positions(kept)
+        rows = rows[rows >= 0]  # `targets_rejected: drop` may have taken some out
+        progress.buffer_learned.append({"task": progress.task, "buffered": len(rows),
+                                        "learned": int(len(rows) - tracker.unlearned(rows).sum())})
         if self.spec.memory:
             snapshot = self.strategy.memory_snapshot()
             progress.memory_snapshots.append({"task": progress.task,
@@ -244,8 +246,9 @@ class ReplayDriver:
     def take_answers(self, ids: np.ndarray, answers: TaskAnswers, seconds: float) -> None:
         """The finished task's answers to its buffered `ids`: accepted answers become those
         ids' replay targets (`targets`), rejected ones keep the stored target or leave the
-        buffer (`replay.targets_rejected: drop`); the answering's tokens and seconds go to the
-        ledger, the task's counts to `replay_targets`. (The buffer of the last task is never
+        buffer (`replay.targets_rejected: drop`); the memory ledger notes which were answered
+        right (those answered wrong were never learned); the answering's tokens and seconds go
+        to the ledger, the task's counts to `replay_targets`. (The buffer of the last task is never
         replayed, so it is not answered.)"""
         progress, ledger = self.progress, self.progress.ledger
         accepted = np.asarray(answers.accepted, bool)
@@ -253,6 +256,7 @@ class ReplayDriver:
         if not (len(accepted) == len(answered) == len(ids)):
             raise MSSRError(f"{len(answers.texts)} answers for {len(ids)} buffered ids")
         accepted &= answered
+        self.strategy.tracker.note_answers(ids[answered], accepted[answered])
         progress.self_targets += [[int(i), answers.texts[row]]
                                   for row, i in zip(np.flatnonzero(accepted), ids[accepted],
                                                     strict=True)]
@@ -285,6 +289,7 @@ class ReplayDriver:
                 "task_boundaries": progress.task_boundaries,
                 "memory_snapshots": progress.memory_snapshots,
                 "buffer_learned": progress.buffer_learned,
+                "right_to_wrong": self.strategy.stats["right_to_wrong"],
                 "replay_targets": progress.replay_targets,
                 "calibration": self.strategy.calibration_record(),
                 "resolved_replay": dataclasses.asdict(self.config)}

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from mssr.replay.registry import StrategySpec
 
 EMPTY = np.zeros(0, np.int64)
-STAT_NAMES = ("replayed_examples", "replay_events", "probes", "probe_tokens")
+STAT_NAMES = ("replayed_examples", "replay_events", "probes", "probe_tokens", "right_to_wrong")
 
 
 class ReplayStrategy:
@@ -72,12 +72,15 @@ class ReplayStrategy:
         return self.scheduler.probe_ids(self.tracker, self.clock.value, self.rng)
 
     def report_probe(self, step: int, ids: np.ndarray, scores: np.ndarray, tokens: int) -> None:
-        """The probe of `ids`: each one's score (in `ids` order) and the tokens it cost."""
+        """The probe of `ids`: each one's score (in `ids` order) and the tokens it cost. A
+        probed example that scores below 1 after it was answered right at its task's end is a
+        right-to-wrong event for the memory ledger."""
         scores = np.asarray(scores, np.float64)
         if len(scores) != len(ids):
             raise ValueError(f"{len(scores)} probe scores for {len(ids)} probed ids")
         self.stats["probes"] += 1
         self.stats["probe_tokens"] += int(tokens)
+        self.stats["right_to_wrong"] += self.tracker.right_to_wrong(ids, scores >= 1.0)
         tasks = self.tracker.column("task")[self.tracker.positions(np.asarray(ids, np.int64))]
         self.scheduler.report_probe(step, tasks, scores)
 
@@ -185,7 +188,7 @@ class ReplayStrategy:
             raise ValueError(f"state of strategy {state['name']!r}, not {self.name!r}")
         self.task_index = int(state["task_index"])
         self.replayed_in_task = int(state["replayed_in_task"])
-        self.stats = {name: int(state["stats"][name]) for name in STAT_NAMES}
+        self.stats = {name: int(state["stats"].get(name, 0)) for name in STAT_NAMES}
         self.rng.bit_generator.state = state["rng"]
         self.clock.load_state_dict(state["clock"])
         self.tracker.load_state_dict(state["tracker"])

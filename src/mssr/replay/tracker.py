@@ -9,7 +9,9 @@ drives the decay (the last observed one, or its EMA over a buffer quantile with
 With `risk: forgetting` the law reads forgetting evidence instead of the raw loss: the rise of
 an example's loss over its `learned_loss` (its loss at its last training in its own task), 0 on
 insertion. Examples whose learned loss is above `memory.learned_loss` were never learned
-(`unlearned`)."""
+(`unlearned`), and so were those the run scored wrong when their task ended (`note_answers`,
+where the run answers its buffered prompts); a later wrong answer from one scored right then
+is a right-to-wrong event (`right_to_wrong`), which sets its strength to the floor."""
 
 from __future__ import annotations
 
@@ -25,7 +27,11 @@ if TYPE_CHECKING:
 
 COLUMNS = {"ids": np.int64, "task": np.int64, "strength": np.float64,
            "last_review": np.float64, "last_loss": np.float64, "loss_ema": np.float64,
-           "decay_loss": np.float64, "reviews": np.int64, "learned_loss": np.float64}
+           "decay_loss": np.float64, "reviews": np.int64, "learned_loss": np.float64,
+           "answered": np.int8}
+UNSCORED, WRONG, RIGHT = -1, 0, 1  # the `answered` column: the answer when its task ended
+OLDER_STATES = {"learned_loss": lambda state: state["last_loss"],  # what a state lacking a
+                "answered": lambda state: np.full(len(state["ids"]), UNSCORED)}  # column gets
 
 
 class MemoryTracker:
@@ -74,6 +80,7 @@ class MemoryTracker:
         columns["last_loss"][rows] = losses
         columns["loss_ema"][rows] = losses
         columns["reviews"][rows] = 0
+        columns["answered"][rows] = UNSCORED
         self.size += len(ids)
         self._index.build(columns["ids"][:self.size])
         columns["decay_loss"][rows] = self._decay_losses(np.arange(rows.start, rows.stop))
@@ -156,8 +163,28 @@ class MemoryTracker:
 
     def unlearned(self, rows: np.ndarray | slice = slice(None)) -> np.ndarray:
         """Per buffered example (the given rows, all by default): never learned (learned loss
-        above `memory.learned_loss`)."""
-        return self.column("learned_loss")[rows] > self.config.learned_loss
+        above `memory.learned_loss`, or answered wrong when its task ended)."""
+        return ((self.column("learned_loss")[rows] > self.config.learned_loss)
+                | (self.column("answered")[rows] == WRONG))
+
+    def note_answers(self, ids: np.ndarray, right: np.ndarray) -> None:
+        """Whether each buffered id among `ids` was answered right when its task ended."""
+        rows = self.positions(np.asarray(ids, np.int64))
+        keep = rows >= 0
+        self._columns["answered"][rows[keep]] = np.where(np.asarray(right, bool)[keep],
+                                                         RIGHT, WRONG)
+
+    def right_to_wrong(self, ids: np.ndarray, right: np.ndarray) -> int:
+        """A later scoring of buffered `ids` (`right`: answered right now): those answered
+        right when their task ended and wrong now are forgotten for certain, so with `risk:
+        forgetting` their strength drops to `min_strength`. Returns how many such events."""
+        rows = self.positions(np.asarray(ids, np.int64))
+        keep = rows >= 0
+        rows = rows[keep][(self._columns["answered"][rows[keep]] == RIGHT)
+                          & ~np.asarray(right, bool)[keep]]
+        if self.config.risk == "forgetting":
+            self._columns["strength"][rows] = self.config.min_strength
+        return len(rows)
 
     def _decay_losses(self, rows: np.ndarray) -> np.ndarray:
         """The loss that drives the decay of `rows` until their next review: the last observed
@@ -176,8 +203,9 @@ class MemoryTracker:
         size = len(state["ids"])
         self.size = 0
         self._reserve(size)
-        for name, dtype in COLUMNS.items():  # a state from before learned_loss: the last loss
-            self._columns[name][:size] = np.asarray(state.get(name, state["last_loss"]), dtype)
+        for name, dtype in COLUMNS.items():
+            column = state[name] if name in state else OLDER_STATES[name](state)
+            self._columns[name][:size] = np.asarray(column, dtype)
         self.size = size
         self._index.build(self._columns["ids"][:size])
         self.calibration.load_state_dict(state["calibration"])
