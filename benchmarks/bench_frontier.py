@@ -75,6 +75,8 @@ ARMS: dict[str, tuple[str, ...]] = {
     "mssr-append": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.mode=append"),
     "mssr-forgetting": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS,
                         "replay.memory.risk=forgetting"),
+    "mssr-forgetting-self": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS,
+                             "replay.memory.risk=forgetting", "replay.targets=self"),
     "uniform-adaptive": (*strategy_overrides("adaptive"), *TODAY_LAWS),
     "mssr-adaptive": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.schedule.law=adaptive",
                       "replay.memory.risk=forgetting"),
@@ -102,8 +104,10 @@ moved to where replayed examples show forgetting; run as `mssr-scheduler` with
 and `mssr-adaptive` (both). `uniform-self` is uniform replay whose
 replayed examples are trained on the model's own answers where the task's scorer accepts them
 (`replay.targets: self`, OPR's idea; its task-end answering is counted in
-`compute.target_tokens`, not in the replay budget). `none` (the forgetting floor) and `joint`
-(the ceiling) run without a budget."""
+`compute.target_tokens`, not in the replay budget). `mssr-forgetting-self` is exploratory, added
+after round 3's pick: `mssr-forgetting` whose ledger also reads the task-end answers of
+`targets: self` (an example answered wrong then joins the capped never-learned pool). `none`
+(the forgetting floor) and `joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
 SHIPPED, BASELINE = "uniform-adaptive", "uniform"
 # held to TARGETS: round 1's choice, round 2's and round 3's (shipped)
