@@ -1,9 +1,10 @@
-"""Continual fine-tuning with MSSR replay from a plain `transformers.Trainer` script.
+"""Continual fine-tuning with mssr's replay from a plain `transformers.Trainer` script.
 
 The bundled base model learns tasks of the built-in suite one after another, first without
-replay, then with MSSR replaying earlier tasks' examples inside the Trainer's own batches at
-the same replay budget. Prints the AP/BWT table; each run directory holds results.json and
-report.md as `mssr run` writes them (so `mssr compare` reads them).
+replay, then with the shipped default strategy (`adaptive`) replaying earlier tasks' examples
+inside the Trainer's own batches at MSSR's replay budget. Prints the AP/BWT table; each run
+directory holds results.json and report.md as `mssr run` writes them (so `mssr compare` reads
+them).
 
 Your data: each ContinualTask's `train` is tokenized rows (input_ids, and labels with -100 on
 prompt tokens), and its `eval` is a datasets.Dataset, a list of dicts in any format `mssr run`
@@ -94,7 +95,9 @@ def train(strategy: str, args: argparse.Namespace) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategies", nargs="+", default=["none", "mssr"])
+    parser.add_argument("--strategies", nargs="+", default=["none", "adaptive"],
+                        help="no replay, then the shipped default (`mssr` is MSSR as the "
+                             "paper has it)")
     parser.add_argument("--tasks", type=int, default=3, help="first N tasks of the suite")
     parser.add_argument("--steps-per-task", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size")

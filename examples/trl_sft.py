@@ -1,8 +1,10 @@
-"""Continual fine-tuning with MSSR replay from a TRL `SFTTrainer` script (`pip install mssr[trl]`).
+"""Continual fine-tuning with mssr's replay from a TRL `SFTTrainer` script (`pip install
+mssr[trl]`).
 
 The bundled base model learns tasks of the built-in suite one after another from
-prompt/completion data, first without replay, then with MSSR replaying earlier tasks'
-examples inside SFTTrainer's own batches at the same replay budget. SFTTrainer tokenizes the
+prompt/completion data, first without replay, then with the shipped default strategy
+(`adaptive`) replaying earlier tasks' examples inside SFTTrainer's own batches at MSSR's
+replay budget. SFTTrainer tokenizes the
 data and masks the prompts (completion_only_loss); the replay tracker sees each example's loss
 over its completion. Prints the AP/BWT table; each run directory holds results.json and
 report.md as `mssr run` writes them.
@@ -89,7 +91,9 @@ def train(strategy: str, args: argparse.Namespace) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--strategies", nargs="+", default=["none", "mssr"])
+    parser.add_argument("--strategies", nargs="+", default=["none", "adaptive"],
+                        help="no replay, then the shipped default (`mssr` is MSSR as the "
+                             "paper has it)")
     parser.add_argument("--tasks", type=int, default=3, help="first N tasks of the suite")
     parser.add_argument("--steps-per-task", type=int, default=100)
     parser.add_argument("--batch-size", type=int, default=16, help="global batch size")

@@ -40,13 +40,13 @@ def test_example_prints_the_table_and_writes_comparable_results(script, tmp_path
     finished = run_example(script, tmp_path)
     assert finished.returncode == 0, finished.stderr[-3000:]
     assert "| Strategy | Seeds | Replay budget | AP | BWT |" in finished.stdout
-    none, mssr = load_results(tmp_path / "none"), load_results(tmp_path / "mssr")
+    none, shipped = load_results(tmp_path / "none"), load_results(tmp_path / "adaptive")
     assert none["compute"]["replayed_examples"] == 0
-    assert mssr["compute"]["replayed_examples"] > 0
-    assert len(mssr["acc_matrix"]) == 2 and mssr["metrics"]["bwt"] is not None
+    assert shipped["compute"]["replayed_examples"] > 0
+    assert len(shipped["acc_matrix"]) == 2 and shipped["metrics"]["bwt"] is not None
     compared = subprocess.run([sys.executable, "-m", "mssr", "compare", str(tmp_path / "none"),
-                               str(tmp_path / "mssr")], env=ENV, capture_output=True, text=True,
-                              timeout=120)
+                               str(tmp_path / "adaptive")], env=ENV, capture_output=True,
+                              text=True, timeout=120)
     assert compared.returncode == 0, compared.stderr
     assert (tmp_path / "comparison.md").is_file()
 
