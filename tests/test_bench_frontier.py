@@ -50,9 +50,10 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
         assert config.strategy_name == {"mssr-paper": "mssr", "mssr-calibrated": "mssr",
                                         "mssr-append": "mssr", "mssr-adaptive": "mssr",
                                         "mssr-forgetting": "mssr-every-step",
+                                        "mssr-forgetting-self": "mssr-every-step",
                                         "uniform-adaptive": "adaptive",
                                         "uniform-self": "uniform"}.get(arm, arm)
-        assert config.replay.targets == ("self" if arm == "uniform-self" else "stored")
+        assert config.replay.targets == ("self" if arm.endswith("-self") else "stored")
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
@@ -149,6 +150,11 @@ def test_targets_pair_the_shipped_default_with_uniform_and_why_shows_learning_an
     assert ("| 1% (16) | 1 | +0.000 | [+0.000, +0.000] | +0.000 | — | +0.000 | AP ≥ uniform "
             "+0.02, better BWT | **no** |") in targets
     assert "| 3% (48) | 0 | — | — | — | — | — |" in targets
+    full = bench.render_markdown(records, ["uniform", "mssr-every-step"], [0.01, 0.1],
+                                 {0.01: 16, 0.1: 160}, ("default", 0), "cmd", regime="full")
+    # full fine-tuning's target is "not below uniform by more than 0.01" at every budget
+    assert ("| 10% (160) | 2 | +0.035 | [+0.020, +0.050] | +0.020 | 0.042 | -0.025 | AP ≥ "
+            "uniform -0.01 | yes |") in full
     why = text.split("### Why")[1]
     # all seeds, the tuning run's too
     assert "| mssr-every-step | — | 0.900 / — | — | 0.500 / +0.300 |" in why
