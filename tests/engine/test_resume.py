@@ -47,9 +47,11 @@ def comparable(run_dir: Path) -> dict:
     ("mssr", "step:10", ("replay.memory.risk=forgetting", "replay.schedule.law=adaptive",
                          "replay_budget=10")),
     # the drift law (full fine-tuning: the tiny model's answers drift): task 1's reference,
-    # set at step 6, comes back from the checkpoint
+    # set at step 6, comes back from the checkpoint; so do the ledger's task-end answers
+    # (targets: self), which its probes turn into right-to-wrong events
     ("mssr", "step:10", ("replay.schedule.law=drift", "replay.schedule.drift_every=2",
-                         "replay.schedule.drift_drop=0", "lora.enabled=false"))],
+                         "replay.schedule.drift_drop=0", "lora.enabled=false",
+                         "replay.targets=self", "replay.memory.risk=forgetting"))],
     ids=["step", "eval", "checkpoint", "mir", "forgetting-adaptive", "drift"])
 def test_sigkill_then_resume_matches_an_unbroken_run(make_config, tmp_path, strategy, kill,
                                                      options):

@@ -35,6 +35,8 @@ def test_each_task_end_answers_the_buffer_and_the_ledger_counts_it(make_config):
     assert compute["target_tokens"] == first["tokens"] + second["tokens"]
     assert compute["target_seconds"] > 0 and compute["method_eval_tokens"] == 0
     assert results["resolved_replay"]["targets"] == "self"
+    # the memory ledger took the answers: a buffered example answered wrong was never learned
+    assert results["buffer_learned"][0]["learned"] <= first["accepted"]
     stored_dir, _ = execute(make_config("replay.strategy=uniform", "lora.enabled=false",
                                         f"output={run_dir.parent / 'stored'}"),
                             show_progress=False)

@@ -121,6 +121,9 @@ def test_an_example_answered_wrong_at_its_task_end_was_never_learned():
     # low loss does not make a wrong answer learned; an unscored example keeps its loss verdict
     assert tracker.unlearned().tolist() == [False, True, False, True]
     state = tracker.state_dict()
+    restored = MemoryTracker(FORGETTING)
+    restored.load_state_dict(state)  # a checkpoint carries the answers
+    assert restored.unlearned().tolist() == [False, True, False, True]
     del state["answered"]  # a checkpoint from before the column: nothing was scored
     tracker.load_state_dict(state)
     assert tracker.unlearned().tolist() == [False, False, False, True]
