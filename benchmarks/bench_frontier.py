@@ -78,6 +78,8 @@ ARMS: dict[str, tuple[str, ...]] = {
     "mssr-forgetting-self": (*strategy_overrides("mssr-every-step"), *TODAY_LAWS,
                              "replay.memory.risk=forgetting", "replay.targets=self"),
     "uniform-adaptive": (*strategy_overrides("adaptive"), *TODAY_LAWS),
+    "uniform-adaptive-ledger": (*strategy_overrides("adaptive"), *TODAY_LAWS,
+                                "replay.memory.risk=forgetting", "replay.targets=self"),
     "mssr-adaptive": (*strategy_overrides("mssr"), *TODAY_LAWS, "replay.schedule.law=adaptive",
                       "replay.memory.risk=forgetting"),
     "joint": (*strategy_overrides("joint"), "replay_budget=null"),
@@ -106,7 +108,9 @@ replayed examples are trained on the model's own answers where the task's scorer
 (`replay.targets: self`, OPR's idea; its task-end answering is counted in
 `compute.target_tokens`, not in the replay budget). `mssr-forgetting-self` is exploratory, added
 after round 3's pick: `mssr-forgetting` whose ledger also reads the task-end answers of
-`targets: self` (an example answered wrong then joins the capped never-learned pool). `none`
+`targets: self` (an example answered wrong then joins the capped never-learned pool);
+`uniform-adaptive-ledger`, the shipped default whose uniform draw keeps that pool capped too
+(uniform within each pool: no retention prior). `none`
 (the forgetting floor) and `joint` (the ceiling) run without a budget."""
 UNBUDGETED = ("none", "joint")
 SHIPPED, BASELINE = "uniform-adaptive", "uniform"

@@ -52,8 +52,9 @@ def test_every_arm_loads_and_pins_its_laws_over_other_settings():
                                         "mssr-forgetting": "mssr-every-step",
                                         "mssr-forgetting-self": "mssr-every-step",
                                         "uniform-adaptive": "adaptive",
+                                        "uniform-adaptive-ledger": "adaptive",
                                         "uniform-self": "uniform"}.get(arm, arm)
-        assert config.replay.targets == ("self" if arm.endswith("-self") else "stored")
+        assert config.replay.targets == ("self" if arm.endswith(("-self", "-ledger")) else "stored")
     assert laws("mssr", flipped) == laws("mssr-sampler", flipped) == today
     assert laws("mssr-every-step", flipped) == today
     assert laws("mssr-calibrated", flipped) == (*today[:-1], "per_task")
