@@ -165,20 +165,26 @@ class ReplayMixin:
                                   train_tokens=int(self._token_counts(plan.ids).sum()),
                                   eval_tokens=2 * int(self._token_counts(plan.candidates).sum()))
 
+    def _stored_row(self, example_id: int) -> Any:
+        """The task's own row behind an id."""
+        return self.task_rows[example_id // ID_STRIDE][example_id % ID_STRIDE]
+
     def _row(self, example_id: int) -> Any:
         """The row behind an id: its replacement (`replay.targets: self`'s accepted answer),
         else the task's own row."""
         replaced = self.replaced.get(example_id)
-        if replaced is not None:
-            return replaced
-        return self.task_rows[example_id // ID_STRIDE][example_id % ID_STRIDE]
+        return replaced if replaced is not None else self._stored_row(example_id)
 
-    def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
-        rows = [self._row(int(i)) for i in ids]
+    def _collate_rows(self, rows: list[Any]) -> dict[str, torch.Tensor]:
+        """The collator's batch of `rows`, which must carry labels."""
         batch = dict(self.data_collator(rows))
         if "labels" not in batch:
             raise ConfigError("data_collator", "batches need labels (-100 on prompt tokens): "
                               "per-example losses are read from them")
+        return batch
+
+    def _collate(self, ids: np.ndarray) -> dict[str, torch.Tensor]:
+        batch = self._collate_rows([self._row(int(i)) for i in ids])
         batch[ID_KEY] = torch.as_tensor(ids, dtype=torch.long)
         return batch
 
@@ -293,12 +299,8 @@ class ReplayMixin:
         (after the delimiter the stored response starts with, if the answer lacks it), then
         the stored response's last token if that ends an answer (EOS, end-of-turn);
         labels, attention and completion/assistant masks rebuilt to match."""
-        row = self.task_rows[example_id // ID_STRIDE][example_id % ID_STRIDE]
-        batch = dict(self.data_collator([row]))
-        if "labels" not in batch:
-            raise ConfigError("data_collator", "batches need labels (-100 on prompt tokens): "
-                              "per-example losses are read from them")
-        (prompt, response), = answer_spans(batch)
+        row = self._stored_row(example_id)
+        (prompt, response), = answer_spans(self._collate_rows([row]))
         tokenizer = self.processing_class
         stored = tokenizer.decode(response, skip_special_tokens=True)
         if stored[:1].isspace() and not answer[:1].isspace():  # the delimiter, as `mssr run`
