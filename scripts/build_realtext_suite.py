@@ -106,7 +106,10 @@ def classification(task: str, text: str, label: str) -> dict:
 
 def debian_items(documents: list[sources.Document], rng: np.random.Generator):
     """Items of the two Debian tasks: the section of a description, and which of four
-    packages of its section a description belongs to."""
+    packages of its section a description belongs to. The multiple choice takes only
+    descriptions that say their package's first name part (`says_name`), with three
+    distractors of the section whose first name part the description does not say, so the
+    description determines the answer."""
     sections = realtext.DEBIAN_SECTIONS
     kept = [d for d in documents if d.labels["section"] in sections]
     by_section = defaultdict(list)
@@ -117,7 +120,9 @@ def debian_items(documents: list[sources.Document], rng: np.random.Generator):
         section = document.labels["section"]
         section_items.append((document.key, section,
                               classification("debian_sections", document.text, section)))
-        others = [name for name in by_section[section] if name != document.key]
+        if not says_name(document.text, document.key):
+            continue
+        others = [name for name in by_section[section] if not says_name(document.text, name)]
         distractors = [others[int(i)] for i in rng.choice(len(others), 3, replace=False)]
         choices = [document.key, *distractors]
         order = rng.permutation(4)
@@ -126,6 +131,13 @@ def debian_items(documents: list[sources.Document], rng: np.random.Generator):
             "question": question, "choices": [choices[int(i)] for i in order],
             "answer": int(np.flatnonzero(order == 0)[0])}))
     return {"debian_sections": section_items, "debian_packages": package_items}
+
+
+def says_name(text: str, package: str) -> bool:
+    """Whether the text (as cut for a prompt) has the package name's first part as a word, in
+    any case: "tesseract" of tesseract-ocr-glg in "tesseract-ocr language files for ..."."""
+    first = re.split(r"[-.+]", package)[0]
+    return bool(first) and names_word(cut(text).lower(), first.lower())
 
 
 def wordnet_items(nouns: list[sources.Document], verbs: list[sources.Document]):
@@ -148,8 +160,8 @@ def man_items(pages: list[sources.Document]):
         section_items.append((page.key, kind, classification("manpage_sections", name_line,
                                                              kind)))
         name = page.labels["name"]
-        naming = re.compile(rf"(?<![\w.]){re.escape(name)}(?![\w])")
-        paragraph = next((p for p in page.labels["paragraphs"] if naming.search(cut(p))), None)
+        paragraph = next((p for p in page.labels["paragraphs"] if names_word(cut(p), name)),
+                         None)
         if paragraph is not None:
             name_items.append((page.key, name, classification("manpage_names", paragraph,
                                                               name)))
@@ -157,14 +169,21 @@ def man_items(pages: list[sources.Document]):
 
 
 def python_items(paragraphs: list[sources.Document]):
+    """A paragraph's chapter (of six); the module a paragraph documents, for paragraphs of
+    any chapter that name their module as a word within the cut."""
     chapters = realtext.PYTHON_CHAPTERS
     topic_items = [(d.key, chapters[d.labels["chapter"]],
                     classification("python_doc_topics", d.text, chapters[d.labels["chapter"]]))
                    for d in paragraphs if d.labels["chapter"] in chapters]
     module_items = [(d.key, d.labels["module"],
                      classification("python_doc_modules", d.text, d.labels["module"]))
-                    for d in paragraphs if d.labels["chapter"] in chapters]
+                    for d in paragraphs if names_word(cut(d.text), d.labels["module"])]
     return {"python_doc_topics": topic_items, "python_doc_modules": module_items}
+
+
+def names_word(text: str, name: str) -> bool:
+    """Whether the text has the name as a word (not inside a longer name or a dotted path)."""
+    return bool(re.search(rf"(?<![\w.]){re.escape(name)}(?![\w])", text))
 
 
 SOURCE_OF_TASK = {"debian_sections": "debian", "debian_packages": "debian",

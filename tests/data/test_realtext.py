@@ -139,24 +139,43 @@ def test_split_keeps_duplicates_and_evaluation_documents_out_of_training():
 
 def test_builder_writes_every_task_from_small_sources(tmp_path):
     (tmp_path / "data.noun").write_text(WORDNET_NOUNS, encoding="utf-8")
-    games = "".join(f"Package: game{i}\nDescription: a puzzle game number {i}\n"
+    # Even-numbered descriptions say their package's name: only they make multiple choices.
+    says = {i: f"Game{i}, " if i % 2 == 0 else "" for i in range(12)}
+    games = "".join(f"Package: game{i}\nDescription: {says[i]}a puzzle game number {i}\n"
                     "Section: games\n\n" for i in range(12))
+    paragraphs = [sources.Document(f"string-{i}", text, {"module": "string",
+                                                         "chapter": "Data Types"})
+                  for i, text in enumerate(["The string module has constants.",
+                                            "Constants for formatting text.",
+                                            "Format strings use braces."])]
     readers = {"debian": lambda: list(sources.parse_packages(games)),
                "nouns": lambda: list(sources.wordnet_synsets("noun", tmp_path)),
                "verbs": lambda: [], "manpages": lambda: [sources.parse_man_page(MAN_PAGE)],
-               "python-docs": lambda: []}
+               "python-docs": lambda: paragraphs}
     manifest = builder.build(tmp_path / "out", seed=0, eval_count=3, train_count=20,
                              readers=readers)
     counts = manifest["tasks"]
     assert set(counts) == set(catalog.TASKS)
     assert counts["debian_sections"]["train"] + counts["debian_sections"]["eval"] == 12
-    packages = [json.loads(line) for line in
-                (tmp_path / "out/debian_packages/train.jsonl").read_text().splitlines()]
-    for record in packages:
+    choices = [json.loads(line) for split in ("train", "eval") for line in
+               (tmp_path / f"out/debian_packages/{split}.jsonl").read_text().splitlines()]
+    assert counts["debian_packages"]["documents"] == len(choices) == 6
+    for record in choices:
         number = record["question"].split("number ")[1].split()[0]
-        assert len(set(record["choices"])) == 4 and record["choices"][record["answer"]] == (
-            f"game{number}")
+        assert int(number) % 2 == 0 and len(set(record["choices"])) == 4
+        assert record["choices"][record["answer"]] == f"game{number}"
+        assert sum(f"{choice}," in record["question"].lower() for choice in record["choices"]
+                   ) == 1  # the description says the answer's name, no distractor's
     assert counts["manpage_names"]["documents"] == 1
+    assert counts["python_doc_topics"]["documents"] == 3
+    assert counts["python_doc_modules"]["documents"] == 1  # "strings" is not "string"
+
+
+def test_a_description_says_a_package_name_by_its_first_part_as_a_word():
+    text = "tesseract-ocr language files for Galician"
+    assert builder.says_name(text, "tesseract-ocr-glg") and builder.says_name(text, "Tesseract")
+    assert not builder.says_name(text, "glg-tools")  # only the first part counts
+    assert not builder.says_name("libtesseract bindings", "tesseract-ocr")
 
 
 def shipped(task: str, split: str) -> list[dict]:
@@ -168,7 +187,7 @@ def shipped(task: str, split: str) -> list[dict]:
 def test_shipped_tasks_have_no_evaluation_text_in_training(task):
     eval_texts = {builder.normalised(builder.record_text(r)) for r in shipped(task, "eval")}
     train_texts = {builder.normalised(builder.record_text(r)) for r in shipped(task, "train")}
-    assert len(eval_texts) >= 150 and len(train_texts) >= SUITES["realtext"].train_examples
+    assert len(eval_texts) >= 150 and len(train_texts) >= 400
     assert not eval_texts & train_texts
 
 

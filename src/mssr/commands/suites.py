@@ -34,7 +34,8 @@ def run(args: argparse.Namespace) -> int:
         if args.suite and info.name != suite.name:
             continue
         print(f"suite {info.name}: {info.description} "
-              f"({info.train_examples} train / {info.eval_examples} eval examples per task)")
+              f"({info.train_examples or 'every shipped'} train / {info.eval_examples} eval "
+              "examples per task)")
         for name, order in info.orders.items():
             if not args.order or name == suite.order:
                 print(f"  order {name}: {' '.join(order)}")

@@ -37,7 +37,7 @@ class SuiteInfo:
     description: str
     orders: dict[str, list[str]]
     tasks: dict[str, TaskInfo]
-    train_examples: int = 800
+    train_examples: int | None = 800  # None: every shipped record
     eval_examples: int = 80
 
 
@@ -101,7 +101,7 @@ SUITES: dict[str, SuiteInfo] = {
                     "two generated answers and one multiple choice",
         orders={"default": REALTEXT_ORDER, "reverse": REALTEXT_ORDER[::-1],
                 "shuffled": REALTEXT_SHUFFLED, "by_source": REALTEXT_BY_SOURCE},
-        tasks=REALTEXT_TASKS, train_examples=400, eval_examples=150),
+        tasks=REALTEXT_TASKS, train_examples=None, eval_examples=150),
 }
 
 

@@ -91,12 +91,13 @@ def _distinct_records(task: TaskInfo, world: World, rng: np.random.Generator, co
                       "examples; ask for fewer train_examples or eval_examples")
 
 
-def _shipped(path: Path, count: int, name: str) -> list[dict]:
+def _shipped(path: Path, count: int | None, name: str) -> list[dict]:
     """The first `count` records of a shipped file (built by scripts/build_realtext_suite.py;
-    the same for every seed). Asking for more than it holds is an error."""
+    the same for every seed), or all of them for None. Asking for more than it holds is an
+    error."""
     with path.open(encoding="utf-8") as lines:
         records = [json.loads(line) for line in lines if line.strip()]
-    if count > len(records):
+    if count is not None and count > len(records):
         raise ConfigError("suite.train_examples", f"task {name!r} ships {len(records)} "
                           f"records in {path.name}, asked for {count}")
     return records[:count]

@@ -7,8 +7,11 @@ Tasks are classification of real documents (a package description into its Debia
 WordNet definition into its lexicographer category, a man page's NAME line into its section, a
 Python documentation paragraph into its library chapter), two generated short answers (the
 name a man page paragraph documents, the module a Python documentation paragraph describes;
-exact match) and one multiple-choice task (which of four packages of a section a description
-belongs to). What the bundled base model saw of them in pretraining is in BENCHMARKS.md.
+both written in the paragraph; exact match) and one multiple-choice task (which of four
+packages of a section a description belongs to, among descriptions that say their package's
+name). benchmarks/realtext_ceiling.py measures how far a learner without pretraining gets
+from each task's training records; what the bundled base model saw of these sources in
+pretraining is in BENCHMARKS.md.
 """
 
 from __future__ import annotations
@@ -84,7 +87,8 @@ TASKS: dict[str, RealTextTask] = {
         "A Debian package is described as follows.\n\nDescription: {text}\n"
         "Which package is it?\nPackage:",
         "multiple_choice", "multiple_choice",
-        "a Debian package's description -> which of four packages of its section", *DEBIAN,
+        "a Debian package's description that says its name -> which of four packages of its "
+        "section", *DEBIAN,
         chance=1 / 4),
     "wordnet_verbs": RealTextTask(
         "What kind of action does this definition of a verb describe? Answer with "
@@ -101,6 +105,7 @@ TASKS: dict[str, RealTextTask] = {
         "Which module of the Python standard library does this documentation paragraph "
         "describe?\n\nParagraph: {text}\nModule:",
         "prompt_response", "exact_match",
-        "a Python library reference paragraph -> its module's name (generated)", *PYTHON_DOCS,
+        "a Python library reference paragraph that names its module -> the module's name "
+        "(generated)", *PYTHON_DOCS,
         chance=0.0, balanced=False),
 }
