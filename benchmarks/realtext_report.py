@@ -89,9 +89,9 @@ def report(directory: Path) -> str:
     for arm, runs in (("none", none), ("uniform 3%", uniform), ("joint", joint)):
         if runs:
             ap = np.array([run["metrics"]["ap"] for run in runs])
-            bwt = np.array([run["metrics"]["bwt"] if run["metrics"]["bwt"] is not None
-                            else np.nan for run in runs])
-            lines.append(f"| {arm} | {cell(ap)} | {cell(bwt) if arm != 'joint' else '-'} |")
+            bwt = "-" if arm == "joint" else cell(np.array([run["metrics"]["bwt"]
+                                                            for run in runs]))
+            lines.append(f"| {arm} | {cell(ap)} | {bwt} |")
     joint_ap = np.array([run["metrics"]["ap"] for run in joint])
     bwt_none = np.array([run["metrics"]["bwt"] for run in none])
     lines += ["", f"- joint AP >= {JOINT_TARGET}: " +

@@ -120,24 +120,25 @@ def debian_items(documents: list[sources.Document], rng: np.random.Generator):
         section = document.labels["section"]
         section_items.append((document.key, section,
                               classification("debian_sections", document.text, section)))
-        if not says_name(document.text, document.key):
+        description = cut(document.text)
+        if not says_name(description, document.key):
             continue
-        others = [name for name in by_section[section] if not says_name(document.text, name)]
+        others = [name for name in by_section[section] if not says_name(description, name)]
         distractors = [others[int(i)] for i in rng.choice(len(others), 3, replace=False)]
         choices = [document.key, *distractors]
         order = rng.permutation(4)
-        question = realtext.TASKS["debian_packages"].prompt.format(text=cut(document.text))
+        question = realtext.TASKS["debian_packages"].prompt.format(text=description)
         package_items.append((document.key, section, {
             "question": question, "choices": [choices[int(i)] for i in order],
             "answer": int(np.flatnonzero(order == 0)[0])}))
     return {"debian_sections": section_items, "debian_packages": package_items}
 
 
-def says_name(text: str, package: str) -> bool:
-    """Whether the text (as cut for a prompt) has the package name's first part as a word, in
-    any case: "tesseract" of tesseract-ocr-glg in "tesseract-ocr language files for ..."."""
+def says_name(description: str, package: str) -> bool:
+    """Whether the description (as cut for a prompt) has the package name's first part as a
+    word, in any case: "tesseract" of tesseract-ocr-glg in "tesseract-ocr language files"."""
     first = re.split(r"[-.+]", package)[0]
-    return bool(first) and names_word(cut(text).lower(), first.lower())
+    return bool(first) and names_word(description.lower(), first.lower())
 
 
 def wordnet_items(nouns: list[sources.Document], verbs: list[sources.Document]):
